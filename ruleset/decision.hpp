@@ -1,0 +1,48 @@
+// Decision: what vpcfw says about one packet, with the explanation trace.
+// Produced by the reference evaluator (and later the compiled pipeline); serialised to
+// JSON for decisions files, `explain --json` and scenarios. Plain value; cold path.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace vpcfw {
+
+enum class Action : uint8_t { Accept, Drop };
+
+// Drop layers of INTERFACE.md, in path order.
+enum class Layer : uint8_t {
+    None, Parse, Origin, SgEgress, NaclEgress, Route, Nat, Tgw, Endpoint, NaclIngress,
+    SgIngress, Conntrack, Inspect,
+};
+
+const char* layer_name(Layer l);    // "sg-egress", ...
+const char* action_name(Action a);  // "ACCEPT" / "DROP"
+
+// One line of the explanation: a hop or a layer passed (or the one that stopped it).
+struct TraceStep {
+    std::string hop;                 // where: "eni-0a1", "subnet-..", "igw-..", "tgw-rtb-.."
+    std::string layer;               // "sg-egress", "route", "nacl-ingress", "igw-nat", ...
+    std::string verdict;             // "allow", "deny", "state", "route", "translate", ...
+    std::string rule;                // the deciding rule, when one decided
+    std::string detail;              // why; for a stop, why the other rules did not match
+};
+
+struct Decision {
+    Action action = Action::Drop;
+    Layer layer = Layer::None;       // DROP only
+    std::string reason;              // named reason for a drop or an unusual accept
+    std::string rule;                // deciding rule (INTERFACE.md forms)
+    std::string from;                // origin id: eni-.., internet, tgw-attach-.., vgw-.., pcx-..
+    std::string origin;              // how the origin was found: given | mac | ip | seen-at:eni-..
+    std::string to;                  // ACCEPT: final destination
+    std::string flow;                // "tcp 10.0.1.10:40000 -> 10.0.2.20:443"
+    std::string nat;                 // translated address:port where a gateway rewrote it
+    bool tracked = false;            // a tracked SG flow at some ENI on the path
+    std::vector<std::string> path;   // compact hop list for JSON
+    std::vector<TraceStep> trace;    // the explanation, one step per hop/layer
+    std::vector<std::string> choices;// CHOICE settings the decision rested on
+    std::vector<std::string> notes;  // extra facts (e.g. "nat-gateway answers with RST")
+};
+
+} // namespace vpcfw
