@@ -1,1 +1,136 @@
-// placeholder
+// The scenario runner: loads the network, plays the steps in order with their `at` times as
+// the clock, and compares each decision with the step's expectations.
+#include "control/scenario.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "ruleset/loader.hpp"
+#include "ruleset/packet.hpp"
+#include "ruleset/reference.hpp"
+
+namespace vpcfw {
+
+size_t ScenarioResult::passed() const {
+    size_t n = 0;
+    for (const auto& s : steps) n += s.pass;
+    return n;
+}
+size_t ScenarioResult::failed() const { return steps.size() - passed(); }
+
+static const char* kExpectKeys[] = {"action", "layer", "to", "rule", "nat", "tracked", "reason", "from", "origin"};
+
+std::vector<std::string> compare_expect(const nlohmann::json& expect, const nlohmann::json& got) {
+    std::vector<std::string> out;
+    for (auto it = expect.begin(); it != expect.end(); ++it) {
+        const std::string& key = it.key();
+        nlohmann::json g = got.contains(key) ? got[key] : nlohmann::json();
+        if (key == "tracked" && g.is_null()) g = false;
+        if (g != it.value()) out.push_back(key + ": expected " + it.value().dump() + ", got " + (g.is_null() ? "none" : g.dump()));
+    }
+    return out;
+}
+
+static Error serr(const std::string& file, const std::string& where, const std::string& msg) {
+    return Error{msg, {}, file, where};
+}
+
+Result<ScenarioResult> run_scenario_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return serr(path, "", "cannot read the file");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    nlohmann::json doc = nlohmann::json::parse(ss.str(), nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) return serr(path, "", "not a JSON object");
+    ScenarioResult res;
+    res.file = path;
+    if (doc.contains("name") && doc["name"].is_string()) res.name = doc["name"].get<std::string>();
+
+    // The network: a path relative to the scenario file, or an inline bundle.
+    if (!doc.contains("network")) return serr(path, "/network", "missing");
+    Result<Network> net = make_error("unset");
+    const auto& nj = doc["network"];
+    if (nj.is_string()) {
+        std::filesystem::path p = std::filesystem::path(path).parent_path() / nj.get<std::string>();
+        net = load_network(p.string());
+    } else if (nj.is_object()) {
+        net = load_network_text(nj.dump(), path + "#/network");
+    } else {
+        return serr(path, "/network", "must be a path or an inline bundle");
+    }
+    if (!net) return net.error();
+
+    if (!doc.contains("steps") || !doc["steps"].is_array()) return serr(path, "/steps", "missing or not an array");
+    ReferenceEvaluator ref(std::move(*net));
+    const auto& steps = doc["steps"];
+    double clock = 0;
+    for (size_t i = 0; i < steps.size(); ++i) {
+        const auto& s = steps[i];
+        std::string where = "/steps/" + std::to_string(i);
+        if (!s.is_object()) return serr(path, where, "a step must be an object");
+        if (s.contains("at")) {
+            if (!s["at"].is_number()) return serr(path, where + "/at", "must be a number (seconds)");
+            double at = s["at"].get<double>();
+            if (at < clock) return serr(path, where + "/at", "time goes backwards");
+            clock = at;
+        }
+        StepResult r;
+        r.step = i;
+        if (s.contains("apply")) {
+            const auto& a = s["apply"];
+            if (!a.is_object() || !a.contains("action") || !a["action"].is_string())
+                return serr(path, where + "/apply", "needs {\"action\": NAME, \"params\": {...}}");
+            nlohmann::json params = a.contains("params") ? a["params"] : nlohmann::json::object();
+            auto eff = ref.apply(a["action"].get<std::string>(), params, clock);
+            std::string expectErr = s.contains("expect_error") && s["expect_error"].is_string()
+                                        ? s["expect_error"].get<std::string>() : "";
+            r.expect = expectErr.empty() ? nlohmann::json() : nlohmann::json(expectErr);
+            if (eff) {
+                r.got = nlohmann::json();
+                if (!expectErr.empty()) {
+                    r.pass = false;
+                    r.message = "expected refusal " + expectErr + ", but the action succeeded";
+                }
+            } else {
+                r.got = eff.error().code.empty() ? nlohmann::json(eff.error().message) : nlohmann::json(eff.error().code);
+                if (expectErr != eff.error().code) {
+                    r.pass = false;
+                    r.message = expectErr.empty() ? "unexpected refusal: " + eff.error().str()
+                                                  : "expected " + expectErr + ", got " + eff.error().str();
+                }
+            }
+            res.steps.push_back(std::move(r));
+            continue;
+        }
+        if (!s.contains("packet") || !s["packet"].is_string())
+            return serr(path, where, "a step needs \"packet\" (or \"apply\")");
+        auto pkt = parse_packet(s["packet"].get<std::string>());
+        if (!pkt) return serr(path, where + "/packet", pkt.error().message);
+        std::string from = "auto";
+        if (s.contains("from")) {
+            if (!s["from"].is_string()) return serr(path, where + "/from", "must be a string");
+            from = s["from"].get<std::string>();
+        }
+        Decision d = ref.evaluate(*pkt, from, clock);
+        r.got = decision_json(d);
+        if (s.contains("expect")) {
+            if (!s["expect"].is_object()) return serr(path, where + "/expect", "must be an object");
+            for (auto it = s["expect"].begin(); it != s["expect"].end(); ++it) {
+                bool known = false;
+                for (const char* k : kExpectKeys) known |= it.key() == k;
+                if (!known) return serr(path, where + "/expect/" + it.key(), "unknown expectation key");
+            }
+            r.expect = s["expect"];
+            auto diffs = compare_expect(r.expect, r.got);
+            if (!diffs.empty()) {
+                r.pass = false;
+                for (const auto& m : diffs) r.message += (r.message.empty() ? "" : "; ") + m;
+            }
+        }
+        res.steps.push_back(std::move(r));
+    }
+    return res;
+}
+
+} // namespace vpcfw

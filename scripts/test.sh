@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The whole test suite (what `./quickstart.sh test` and CI run), in order:
+#   1. unit, end-to-end and scenario tests (meson test, suite "fast") in the normal build;
+#   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3. every header compiles on its own;
+#   4. the loader's libFuzzer target for a bounded number of inputs.
+# Ends with one line "tests: N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build="${1:-build}"
+fuzz_runs="${VPCFW_FUZZ_RUNS:-200000}"
+passed=0
+failed=0
+step() {  # step NAME COMMAND...
+    local name="$1"; shift
+    echo "== $name"
+    if "$@"; then passed=$((passed + 1)); echo "-- $name: ok"
+    else failed=$((failed + 1)); echo "-- $name: FAILED"; fi
+}
+
+step "unit, end-to-end and scenario tests" meson test -C "$build" --suite fast --print-errorlogs
+
+asan_build() {
+    [ -f build-asan/build.ninja ] || meson setup build-asan --buildtype=debug \
+        -Db_sanitize=address,undefined -Db_lundef=false >/dev/null || return 1
+    ninja -C build-asan >/dev/null || return 1
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        meson test -C build-asan --suite fast --print-errorlogs
+}
+step "tests under ASan and UBSan" asan_build
+
+step "headers compile on their own" ./scripts/check_headers.sh
+
+if command -v clang++ >/dev/null 2>&1 && [ -x tests/fuzz/run.sh ]; then
+    step "loader fuzzing ($fuzz_runs inputs)" tests/fuzz/run.sh "$fuzz_runs"
+else
+    echo "== loader fuzzing skipped: clang++ not installed"
+fi
+
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
