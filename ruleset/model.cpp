@@ -205,4 +205,24 @@ void Network::reindex() {
     build(index.prefix_list, prefix_lists, byId);
 }
 
+void fill_nat_public_ips(Network& net) {
+    for (const auto& g : net.nat_gateways)
+        for (const auto& a : g.addresses) {
+            auto it = net.index.eni.find(a.eni_id);
+            if (it == net.index.eni.end() || !a.private_ip) continue;
+            Eni& e = net.enis[it->second];
+            PrivateIp* rec = nullptr;
+            for (auto& p : e.private_ips)
+                if (p.addr == *a.private_ip) rec = &p;
+            if (!rec) {
+                e.private_ips.push_back(PrivateIp{*a.private_ip, e.private_ips.empty(), {}, {}, {}});
+                rec = &e.private_ips.back();
+            }
+            if (!rec->public_ip && a.public_ip && !g.is_private) {
+                rec->public_ip = a.public_ip;
+                rec->allocation_id = a.allocation_id;
+            }
+        }
+}
+
 } // namespace vpcfw

@@ -445,4 +445,8 @@ struct Network {
     void reindex();
 };
 
+// A NAT gateway's addresses live on its ENI too: where the export gives them only in
+// NatGatewayAddresses, copy the private/public pair onto the ENI's PrivateIp.
+void fill_nat_public_ips(Network& net);
+
 } // namespace vpcfw

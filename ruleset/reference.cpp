@@ -280,16 +280,12 @@ struct ReferenceEvaluator::State {
     // An ENI can send and receive (§1, §10): attached, its instance running.
     bool eni_usable(Idx e, std::string& reason) const {
         const Eni& n = net.enis[e];
-        if (n.requester_managed || n.interface_type != "interface") {
-            if (n.status == "available" && n.attachment_id.empty() && !n.requester_managed &&
-                n.interface_type == "interface") {
-                reason = "eni-not-attached";
-                return false;
-            }
-            return true;
-        }
-        if (n.attachment_id.empty() || n.status == "available" ||
-            (!n.attachment_status.empty() && n.attachment_status != "attached")) {
+        // ENIs that AWS manages (NAT gateway, endpoints, TGW attachments, load balancers)
+        // forward as long as their owner does; the owner's state is checked where it is used.
+        if (n.requester_managed || n.interface_type != "interface") return true;
+        bool attached = !n.attachment_id.empty() && n.status != "available" &&
+                        (n.attachment_status.empty() || n.attachment_status == "attached");
+        if (!attached) {
             reason = "eni-not-attached";
             return false;
         }
@@ -398,28 +394,42 @@ struct ReferenceEvaluator::State {
         return g.id + (r.egress ? ":egress:" : ":ingress:") + r.proto_ports_str() + ":" + r.peer_str();
     }
 
-    // §4 untracked predicate: admitted by a rule whose peer is 0.0.0.0/0 (::/0) and the ENI's
-    // rules in the other direction include a rule with the same peer covering every port of
-    // the protocol. ICMP and other protocols are always tracked.
-    bool untracked_by_rules(const Eni& e, bool egress, const Packet& p,
-                            const std::vector<const SgRule*>& admitting) const {
-        if (!cfg.untracked_flows) return false;
-        if (!p.is_tcp() && !p.is_udp()) return false;
-        bool anyPeer = false;
-        for (const SgRule* r : admitting)
-            if (r->peer == PeerKind::Cidr && r->cidr.is_any() && r->cidr.family() == p.family()) anyPeer = true;
-        if (!anyPeer) return false;
+    // §4 untracked predicate (one place, as the spec asks): a TCP or UDP flow is untracked at
+    // an ENI when the packet that opened it was admitted by a rule whose peer is 0.0.0.0/0
+    // (::/0) and the ENI's rules in the other direction include a rule with that peer covering
+    // every port of the protocol. A packet met without state may be either the opener or a
+    // response of an untracked flow, so the predicate is asked of both orientations: for this
+    // packet in its direction, and for its reverse in the other direction. ICMP and other
+    // protocols are always tracked.
+    bool admitted_by_any_peer(const Eni& e, bool egress, const Packet& p) const {
         for (const auto& gid : e.groups) {
             const SecurityGroup* g = net.security_group(gid);
             if (!g) continue;
-            for (const auto& r : egress ? g->ingress : g->egress) {
+            for (const auto& r : egress ? g->egress : g->ingress)
+                if (r.peer == PeerKind::Cidr && r.cidr.is_any() && r.cidr.family() == p.family() &&
+                    sg_rule_mismatch(*g, r, p, egress ? p.dst : p.src).empty())
+                    return true;
+        }
+        return false;
+    }
+    bool all_ports_to_any(const Eni& e, bool egress, const Packet& p) const {
+        for (const auto& gid : e.groups) {
+            const SecurityGroup* g = net.security_group(gid);
+            if (!g) continue;
+            for (const auto& r : egress ? g->egress : g->ingress) {
                 if (r.peer != PeerKind::Cidr || !r.cidr.is_any() || r.cidr.family() != p.family()) continue;
                 if (r.proto == kProtoAll) return true;
-                if (r.proto == p.proto && (r.from_port == -1 || (r.from_port <= 0 && r.to_port >= 65535)))
-                    return true;
+                if (r.proto == p.proto && (r.from_port == -1 || (r.from_port <= 0 && r.to_port >= 65535))) return true;
             }
         }
         return false;
+    }
+    bool untracked_by_rules(const Eni& e, bool egress, const Packet& p) const {
+        if (!cfg.untracked_flows) return false;
+        if (!p.is_tcp() && !p.is_udp()) return false;
+        if (admitted_by_any_peer(e, egress, p) && all_ports_to_any(e, !egress, p)) return true;
+        Packet rev = reply_of(p, p.tcp_flags);
+        return admitted_by_any_peer(e, !egress, rev) && all_ports_to_any(e, egress, p);
     }
 
     CtKey ct_key(Idx eni, bool egress, const Packet& p) const {
@@ -522,7 +532,7 @@ struct ReferenceEvaluator::State {
             step(c, e.id, lname, "deny", groups, detail);
             return drop(c, layer, "no-matching-rule", groups);
         }
-        bool tracked = !untracked_by_rules(e, egress, p, admitting);
+        bool tracked = !untracked_by_rules(e, egress, p);
         if (cfg.untracked_flows && (p.is_tcp() || p.is_udp())) choice(c, "untracked_flows");
         // Capacity (§4): a packet that needs a new tracked entry when the ENI's table is full.
         bool needsEntry = tracked && !errorAboutFlow &&
@@ -684,7 +694,16 @@ struct ReferenceEvaluator::State {
             step(c, e.id, "route", "drop", {}, "source/destination check: " + p.dst.str() + " is not an address of " + e.id);
             return drop(c, Layer::Route, "source-dest-check");
         }
-        if (is_interface_endpoint_eni(eni)) c.auto_tracked = true;
+        if (is_interface_endpoint_eni(eni)) {
+            const VpcEndpoint* ep = net.endpoint(destination_name(eni));
+            std::string st = ep ? ep->state : "";
+            std::transform(st.begin(), st.end(), st.begin(), ::tolower);
+            if (ep && st != "available") {
+                step(c, ep->id, "endpoint", "drop", {}, ep->id + " is " + ep->state);
+                return drop(c, Layer::Endpoint, "not-available");
+            }
+            c.auto_tracked = true;
+        }
         if (!sg_check(c, eni, false, p)) return false;
         path(c, e.id);
         // An appliance that receives a packet not addressed to it forwards it on (§3).
@@ -1415,9 +1434,17 @@ struct ReferenceEvaluator::State {
         path(c, pcx.id);
         if (pcx.status != "active")
             return drop_step(c, Layer::Route, "peering-not-active", pcx.id, pcx.id + " is " + pcx.status, pcx.id);
+        // It enters the VPC that holds the destination, else the side opposite its source.
         for (const auto* side : {&pcx.requester, &pcx.accepter}) {
             const Vpc* v = net.vpc(side->vpc_id);
             if (v && in_vpc(net.index.vpc.at(v->id), p.dst))
+                return arrive_over_peering(c, net.index.vpc.at(v->id), pcx.id, p);
+        }
+        for (const auto* side : {&pcx.requester, &pcx.accepter}) {
+            const PeeringSide& other = side == &pcx.requester ? pcx.accepter : pcx.requester;
+            const Vpc* v = net.vpc(side->vpc_id);
+            const Vpc* o = net.vpc(other.vpc_id);
+            if (v && o && in_vpc(net.index.vpc.at(o->id), p.src))
                 return arrive_over_peering(c, net.index.vpc.at(v->id), pcx.id, p);
         }
         c.arrived_via_peering = true;
@@ -1529,7 +1556,7 @@ struct ReferenceEvaluator::State {
                     std::string outside = outside_origin(p.src);
                     d.from = outside;
                     d.origin = "outside";
-                    if (outside == "internet" && dstEni != kNone && cfg.capture_at_instance) {
+                    if (outside == "internet" && dstEni != kNone && p.dst.is_v4() && cfg.capture_at_instance) {
                         ok = seen_at_instance(c, dstEni, p);
                     } else {
                         ok = dispatch_outside(c, outside, p);
@@ -1615,6 +1642,7 @@ struct ReferenceEvaluator::State {
 // ---------------------------------------------------------------------------------------
 
 ReferenceEvaluator::ReferenceEvaluator(Network net, Settings settings) : st_(std::make_unique<State>()) {
+    fill_nat_public_ips(net);
     st_->net = std::move(net);
     st_->cfg = settings;
 }
@@ -1637,7 +1665,10 @@ Result<ActionEffect> ReferenceEvaluator::apply(const std::string& action, const 
     return apply_action(st_->net, action, params);
 }
 
-void ReferenceEvaluator::replace_network(Network net) { st_->net = std::move(net); }
+void ReferenceEvaluator::replace_network(Network net) {
+    fill_nat_public_ips(net);
+    st_->net = std::move(net);
+}
 
 size_t ReferenceEvaluator::tracked_entries() const { return st_->conntrack.size(); }
 

@@ -14,12 +14,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
+struct CliRun {
     int code;
     std::string out, err;
 };
 
-Run cli(std::vector<std::string> args) {
+CliRun cli(std::vector<std::string> args) {
     std::ostringstream out, err;
     int code = run_cli(args, out, err);
     return {code, out.str(), err.str()};
@@ -37,10 +37,10 @@ fs::path temp_file(const std::string& name, const std::string& text) {
 
 TEST(Cli, UsageAndUnknownCommand) {
     EXPECT_EQ(cli({}).code, 2);
-    Run h = cli({"--help"});
+    CliRun h = cli({"--help"});
     EXPECT_EQ(h.code, 0);
     EXPECT_NE(h.out.find("explain"), std::string::npos);
-    Run u = cli({"frobnicate"});
+    CliRun u = cli({"frobnicate"});
     EXPECT_EQ(u.code, 2);
     EXPECT_NE(u.err.find("unknown command"), std::string::npos);
     EXPECT_EQ(cli({"explain", "--help"}).code, 0);
@@ -50,7 +50,7 @@ TEST(Cli, UsageAndUnknownCommand) {
 
 TEST(Cli, CheckEverySnapshotExitsZero) {
     for (const char* s : {"test-public-private-subnet", "test-nat-gateway", "test-vpc-peering"}) {
-        Run r = cli({"check", "--network", snapshot(s)});
+        CliRun r = cli({"check", "--network", snapshot(s)});
         EXPECT_EQ(r.code, 0) << s << "\n" << r.out << r.err;
         EXPECT_NE(r.out.find("0 errors"), std::string::npos) << r.out;
     }
@@ -58,21 +58,21 @@ TEST(Cli, CheckEverySnapshotExitsZero) {
 
 TEST(Cli, BadNetworkIsExitTwoNamingTheFile) {
     fs::path bad = temp_file("bad.json", "{\"Vpcs\": [ {\"VpcId\": \"vpc-1\", \"CidrBlock\": \"10.0.0.0/33\"} ]}");
-    Run r = cli({"check", "--network", bad.string()});
+    CliRun r = cli({"check", "--network", bad.string()});
     EXPECT_EQ(r.code, 2);
     EXPECT_NE(r.err.find(bad.string()), std::string::npos) << r.err;
     fs::path trunc = temp_file("trunc.json", "{\"Vpcs\": [ {\"VpcId\": ");
-    Run t = cli({"explain", "--network", trunc.string(), "tcp 10.0.0.1:1 -> 10.0.0.2:2"});
+    CliRun t = cli({"explain", "--network", trunc.string(), "tcp 10.0.0.1:1 -> 10.0.0.2:2"});
     EXPECT_EQ(t.code, 2);
     EXPECT_NE(t.err.find(trunc.string()), std::string::npos) << t.err;
-    Run missing = cli({"check", "--network", "/nonexistent/net.json"});
+    CliRun missing = cli({"check", "--network", "/nonexistent/net.json"});
     EXPECT_EQ(missing.code, 2);
     fs::remove(bad);
     fs::remove(trunc);
 }
 
 TEST(Cli, ExplainBadPacketIsExitTwo) {
-    Run r = cli({"explain", "--network", snapshot("test-vpc-peering"), "tcp 10.0.0.1 -> 10.0.0.2"});
+    CliRun r = cli({"explain", "--network", snapshot("test-vpc-peering"), "tcp 10.0.0.1 -> 10.0.0.2"});
     EXPECT_EQ(r.code, 2);
     EXPECT_NE(r.err.find("port"), std::string::npos) << r.err;
 }
@@ -80,7 +80,7 @@ TEST(Cli, ExplainBadPacketIsExitTwo) {
 TEST(Cli, ExplainBetweenTwoInstancesOverPeering) {
     // A (10.10.10.157) -> B (192.168.1.106) ssh: A's route 192.168.1.0/24 -> pcx-0b89...,
     // default NACLs, B's launch-wizard group admits tcp/22 from 0.0.0.0/0.
-    Run r = cli({"explain", "--json", "--network", snapshot("test-vpc-peering"),
+    CliRun r = cli({"explain", "--json", "--network", snapshot("test-vpc-peering"),
                  "tcp 10.10.10.157:40000 -> 192.168.1.106:22"});
     ASSERT_EQ(r.code, 0) << r.err;
     auto j = nlohmann::json::parse(r.out);
@@ -88,7 +88,7 @@ TEST(Cli, ExplainBetweenTwoInstancesOverPeering) {
     EXPECT_EQ(j["from"], "eni-0f0708220e812876c");
     EXPECT_EQ(j["to"], "eni-0024c0af5aa1387e5");
     // The reply comes back by state at B's ENI and by B's route to A.
-    Run both = cli({"explain", "--network", snapshot("test-vpc-peering"), "tcp 10.10.10.157:40000 -> 192.168.1.106:22",
+    CliRun both = cli({"explain", "--network", snapshot("test-vpc-peering"), "tcp 10.10.10.157:40000 -> 192.168.1.106:22",
                     "tcp 192.168.1.106:22 -> 10.10.10.157:40000 flags=SA"});
     ASSERT_EQ(both.code, 0);
     EXPECT_NE(both.out.find("pcx-0b89b559e3319d6cf"), std::string::npos) << both.out;
@@ -97,7 +97,7 @@ TEST(Cli, ExplainBetweenTwoInstancesOverPeering) {
 
 TEST(Cli, ExplainToTheInternet) {
     // The public instance (10.0.0.47, public 13.58.55.60) reaches the internet through the IGW.
-    Run r = cli({"explain", "--json", "--network", snapshot("test-public-private-subnet"),
+    CliRun r = cli({"explain", "--json", "--network", snapshot("test-public-private-subnet"),
                  "tcp 10.0.0.47:40000 -> 8.8.8.8:443"});
     ASSERT_EQ(r.code, 0) << r.err;
     auto j = nlohmann::json::parse(r.out);
@@ -106,7 +106,7 @@ TEST(Cli, ExplainToTheInternet) {
     EXPECT_EQ(j["nat"], "13.58.55.60:40000");
     // The private instance routes 0.0.0.0/0 to the VGW, whose only VPN has a static route
     // to 19.168.0.0/16: the internet is not reachable.
-    Run p = cli({"explain", "--json", "--network", snapshot("test-public-private-subnet"),
+    CliRun p = cli({"explain", "--json", "--network", snapshot("test-public-private-subnet"),
                  "tcp 10.0.1.204:40000 -> 8.8.8.8:443"});
     auto k = nlohmann::json::parse(p.out);
     EXPECT_EQ(k["action"], "DROP") << p.out;
@@ -121,7 +121,7 @@ TEST(Cli, ScenarioFailureIsExitOne) {
                          {"steps", {{{"at", 0}, {"packet", "tcp 10.10.10.157:40000 -> 192.168.1.106:22"},
                                      {"expect", {{"action", "DROP"}}}}}}};
     fs::path f = temp_file("sc.json", sc.dump());
-    Run r = cli({"scenario", f.string()});
+    CliRun r = cli({"scenario", f.string()});
     EXPECT_EQ(r.code, 1);
     EXPECT_NE(r.out.find("FAIL"), std::string::npos);
     EXPECT_NE(r.out.find("0 passed, 1 failed"), std::string::npos) << r.out;
