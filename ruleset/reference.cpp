@@ -517,6 +517,7 @@ struct ReferenceEvaluator::State {
             if (rules.empty()) why.push_back(gid + ": no " + std::string(egress ? "outbound" : "inbound") + " rules");
             for (const auto& r : rules) {
                 std::string m = sg_rule_mismatch(*g, r, p, remote);
+                if (m == "address family differs") continue;  // IPv4 rules never match IPv6
                 if (m.empty()) {
                     admitting.push_back(&r);
                     if (first.empty()) first = sg_rule_name(*g, r);
@@ -533,7 +534,7 @@ struct ReferenceEvaluator::State {
             return drop(c, layer, "no-matching-rule", groups);
         }
         bool tracked = !untracked_by_rules(e, egress, p);
-        if (cfg.untracked_flows && (p.is_tcp() || p.is_udp())) choice(c, "untracked_flows");
+        if (!tracked) choice(c, "untracked_flows");
         // Capacity (§4): a packet that needs a new tracked entry when the ENI's table is full.
         bool needsEntry = tracked && !errorAboutFlow &&
                           !(p.is_icmp() && is_icmp_query(p.proto, p.icmp_type) && !is_icmp_request(p.proto, p.icmp_type));
@@ -612,6 +613,7 @@ struct ReferenceEvaluator::State {
         std::string detail;
         for (const auto& en : n.entries) {
             if (en.egress != egress) continue;
+            if (en.cidr.family() != remote.family) continue;  // never matches the other family
             std::string m = nacl_entry_mismatch(en, p, remote);
             std::string num = en.is_default_deny() ? "*" : std::to_string(en.rule_number);
             if (!m.empty()) {

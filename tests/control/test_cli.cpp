@@ -74,7 +74,7 @@ TEST(Cli, BadNetworkIsExitTwoNamingTheFile) {
 TEST(Cli, ExplainBadPacketIsExitTwo) {
     CliRun r = cli({"explain", "--network", snapshot("test-vpc-peering"), "tcp 10.0.0.1 -> 10.0.0.2"});
     EXPECT_EQ(r.code, 2);
-    EXPECT_NE(r.err.find("port"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("need SRC:PORT and DST:PORT"), std::string::npos) << r.err;
 }
 
 TEST(Cli, ExplainBetweenTwoInstancesOverPeering) {
