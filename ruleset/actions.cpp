@@ -40,6 +40,7 @@ public:
         : j_(&j), where_(std::move(where)), err_(err) {}
 
     bool failed() const { return err_->has_value(); }
+    const Error& error() const { return **err_; } // only when failed()
     std::string at(const std::string& key) const { return where_ + "/" + key; }
     const std::string& where() const { return where_; }
 
@@ -291,7 +292,7 @@ bool well_formed_group_id(const std::string& id) {
 Result<Idx> resolve_group(const Network& net, Reader& r) {
     if (r.has("GroupId")) {
         std::string id = r.str("GroupId");
-        if (r.failed()) return refusal("", "");
+        if (r.failed()) return r.error();
         if (!well_formed_group_id(id))
             return refusal("InvalidGroupId.Malformed", "Invalid id: \"" + id + "\" (expecting \"sg-...\")",
                            r.at("GroupId"));
@@ -315,7 +316,7 @@ Result<Idx> resolve_group(const Network& net, Reader& r) {
                        "The security group '" + name + "' does not exist in default VPC", r.at("GroupName"));
     }
     r.missing("GroupId");
-    return refusal("", "");
+    return r.error();
 }
 
 // FromPort/ToPort of one permission as the model keeps them (-1/-1 where AWS ignores ports).
@@ -381,7 +382,9 @@ void read_permission(const Network& net, Reader& p, bool egress, Idx group_vpc, 
     if (p.failed()) return;
 
     size_t before = out.size();
-    for (Reader& x : p.objects("IpRanges")) {
+    std::vector<Reader> ranges = p.objects("IpRanges");
+    if (p.has("CidrIp")) ranges.push_back(p); // the legacy top-level form of ingress
+    for (Reader& x : ranges) {
         SgRule r = base;
         std::string text = x.str("CidrIp", true);
         if (x.failed()) return;
@@ -546,7 +549,7 @@ Result<ActionEffect> revoke(Network& net, const json& params, bool egress, const
 
 Result<Idx> resolve_acl(const Network& net, Reader& r) {
     std::string id = r.str("NetworkAclId", true);
-    if (r.failed()) return refusal("", "");
+    if (r.failed()) return r.error();
     Idx a = find_in(net.index.network_acl, id);
     if (a == kNone)
         return refusal("InvalidNetworkAclID.NotFound", "The network acl ID '" + id + "' does not exist",
@@ -742,7 +745,7 @@ Result<ActionEffect> replace_nacl_association(Network& net, const json& params) 
 
 Result<Idx> resolve_route_table(const Network& net, Reader& r) {
     std::string id = r.str("RouteTableId", true);
-    if (r.failed()) return refusal("", "");
+    if (r.failed()) return r.error();
     Idx t = find_in(net.index.route_table, id);
     if (t == kNone)
         return refusal("InvalidRouteTableID.NotFound", "The routeTable ID '" + id + "' does not exist",

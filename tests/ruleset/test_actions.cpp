@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ruleset/actions.hpp"
+#include "ruleset/loader.hpp"
 
 using namespace vpcfw;
 using nlohmann::json;
@@ -1218,3 +1219,90 @@ TEST(Actions, ScenarioLikeSequence) {
     ok(n, "AttachNetworkInterface", R"({"NetworkInterfaceId":"eni-web1","InstanceId":"i-spare","DeviceIndex":1})");
     refused(n, "DetachNetworkInterface", R"({"AttachmentId":"eni-attach-web0"})", "OperationNotPermitted");
 }
+
+// ---------------------------------------------------------------------------------------
+// Real AWS exports: every rule, entry and route the loader read is, for the actions, the
+// same object AWS would find (duplicates refused, revoke and re-authorize round-trip).
+
+#ifdef VPCFW_SHARED_DATA
+namespace {
+
+json permission_of(const SgRule& r) {
+    json p = {{"IpProtocol", std::to_string(r.proto)}};
+    if (r.ports_apply() || r.icmp()) {
+        p["FromPort"] = r.from_port;
+        p["ToPort"] = r.to_port;
+    }
+    switch (r.peer) {
+    case PeerKind::Cidr:
+        if (r.cidr.base.is_v4()) p["IpRanges"] = json::array({{{"CidrIp", r.cidr.str()}}});
+        else p["Ipv6Ranges"] = json::array({{{"CidrIpv6", r.cidr.str()}}});
+        break;
+    case PeerKind::PrefixList: p["PrefixListIds"] = json::array({{{"PrefixListId", r.prefix_list}}}); break;
+    case PeerKind::Group:
+        p["UserIdGroupPairs"] = json::array({{{"GroupId", r.group_id}}});
+        if (!r.peering_id.empty()) p["UserIdGroupPairs"][0]["VpcPeeringConnectionId"] = r.peering_id;
+        break;
+    }
+    return p;
+}
+
+} // namespace
+
+TEST(Actions, RealSnapshotsRoundTrip) {
+    for (const char* dir : {"test-nat-gateway", "test-public-private-subnet", "test-vpc-peering"}) {
+        auto loaded = load_network(std::string(VPCFW_SHARED_DATA "/aws-snapshots/") + dir);
+        ASSERT_TRUE(loaded.ok()) << dir << ": " << loaded.error().str();
+        Network& n = *loaded;
+        int checked = 0;
+        for (size_t g = 0; g < n.security_groups.size(); ++g)
+            for (bool egress : {false, true}) {
+                std::string sfx = egress ? "Egress" : "Ingress";
+                std::vector<SgRule> rules = egress ? n.security_groups[g].egress : n.security_groups[g].ingress;
+                for (const SgRule& r : rules) {
+                    if (r.peer == PeerKind::PrefixList && !n.prefix_list(r.prefix_list)) continue;
+                    if (r.peer == PeerKind::Group && !n.security_group(r.group_id) && r.peering_id.empty()) continue;
+                    json params = {{"GroupId", n.security_groups[g].id},
+                                   {"IpPermissions", json::array({permission_of(r)})}};
+                    std::string before = dump(n);
+                    auto dup = apply_action(n, "AuthorizeSecurityGroup" + sfx, params);
+                    ASSERT_FALSE(dup.ok()) << dir << " " << params.dump();
+                    EXPECT_EQ(dup.error().code, "InvalidPermission.Duplicate") << params.dump();
+                    EXPECT_EQ(dump(n), before);
+                    auto rev = apply_action(n, "RevokeSecurityGroup" + sfx, params);
+                    ASSERT_TRUE(rev.ok()) << dir << " " << params.dump() << ": " << rev.error().str();
+                    auto again = apply_action(n, "AuthorizeSecurityGroup" + sfx, params);
+                    ASSERT_TRUE(again.ok()) << dir << " " << params.dump() << ": " << again.error().str();
+                    ++checked;
+                }
+            }
+        for (const auto& a : n.network_acls)
+            for (const auto& e : a.entries) {
+                if (e.is_default_deny()) continue;
+                json params = {{"NetworkAclId", a.id}, {"RuleNumber", e.rule_number}, {"Protocol", "-1"},
+                               {"RuleAction", "deny"}, {"Egress", e.egress}, {"CidrBlock", "0.0.0.0/0"}};
+                auto r = apply_action(n, "CreateNetworkAclEntry", params);
+                ASSERT_FALSE(r.ok()) << params.dump();
+                EXPECT_EQ(r.error().code, "NetworkAclEntryAlreadyExists");
+                ++checked;
+            }
+        for (const auto& t : n.route_tables)
+            for (const auto& r : t.routes) {
+                if (r.propagated() || !r.dest) continue;
+                // The route's own target, where the export has it.
+                json params = {{"RouteTableId", t.id}};
+                if (r.kind == TargetKind::InternetGateway && n.internet_gateway(r.target)) params["GatewayId"] = r.target;
+                else if (r.kind == TargetKind::NatGateway && n.nat_gateway(r.target)) params["NatGatewayId"] = r.target;
+                else if (r.kind == TargetKind::Peering && n.peering(r.target)) params["VpcPeeringConnectionId"] = r.target;
+                else if (r.kind == TargetKind::NetworkInterface && n.eni(r.target)) params["NetworkInterfaceId"] = r.target;
+                else continue;
+                params[r.dest->base.is_v4() ? "DestinationCidrBlock" : "DestinationIpv6CidrBlock"] = r.dest->str();
+                auto res = apply_action(n, "CreateRoute", params);
+                ASSERT_FALSE(res.ok()) << params.dump();
+                EXPECT_EQ(res.error().code, "RouteAlreadyExists") << params.dump();
+                ++checked;
+            }
+        EXPECT_GT(checked, 3) << dir;
+    }
+}
+#endif
