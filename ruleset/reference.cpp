@@ -806,7 +806,15 @@ struct ReferenceEvaluator::State {
             const Eni* a = net.eni(r.target);
             if (!a) return drop_step(c, Layer::Route, "blackhole", rule, "target " + r.target + " not in the export");
             Idx ai = net.index.eni.at(a->id);
-            if (ai == src_eni) return drop_step(c, Layer::Route, "loop", rule, "route sends the packet back to its sender");
+            if (ai == src_eni) {
+                // An appliance whose own subnet routes the packet back to itself: the packet
+                // stays with the instance (its OS decides what happens next).
+                if (c.depth > 0 && !a->source_dest_check) {
+                    step(c, a->id, "route", "deliver", rule, "the route leads back to the appliance: delivered to its instance");
+                    return accept(c, destination_name(ai));
+                }
+                return drop_step(c, Layer::Route, "loop", rule, "route sends the packet back to its sender");
+            }
             if (a->source_dest_check && !eni_has_address(*a, p.dst)) {
                 if (!leave_subnet(c, subnet, p)) return false;
                 return drop_step(c, Layer::Route, "source-dest-check", rule,
