@@ -342,7 +342,13 @@ public:
         if (!doc.is_object()) return skip(file, std::string("top level is ") + doc.type_name() + ", not an object");
         bool any = false;
         for (const char* k : kKnownKeys) any = any || doc.contains(k);
-        if (!any) return skip(file, "no AWS describe keys at the top level");
+        if (!any) {
+            std::string keys;
+            for (auto it = doc.begin(); it != doc.end() && keys.size() < 120; ++it)
+                keys += (keys.empty() ? "" : ", ") + it.key();
+            return skip(file, keys.empty() ? "empty object: no AWS describe keys"
+                                            : "holds no network data vpcfw reads (top-level keys: " + keys + ")");
+        }
         net_.sources.push_back(file);
 
         for (const Node& n : root["Vpcs"].objects()) vpc(n);
