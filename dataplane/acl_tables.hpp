@@ -1,0 +1,138 @@
+// AclTables: the compiled security-group and network-ACL classifiers of one ruleset
+// version (rte_acl contexts per family, the address -> group-set map, the RuleRef side
+// table). Built only by control/acl_compiler (AclCompiler); immutable once built, so any
+// worker may call the const lookups concurrently. Lookups are hot: no allocation, no
+// locks, no logging; they trust their inputs (keys built with dataplane/acl_key.hpp).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "dataplane/acl_key.hpp"
+#include "dataplane/rule_ref.hpp"
+#include "ruleset/ip.hpp"
+
+struct rte_acl_ctx;
+
+namespace vpcfw {
+
+// rte_acl classify implementations (enum rte_acl_classify_alg), chosen once per run.
+enum class AclAlgorithm : uint8_t { Default, Scalar, Sse, Avx2, Avx512x16, Avx512x32 };
+
+inline constexpr AclAlgorithm kAllAclAlgorithms[] = {
+    AclAlgorithm::Default, AclAlgorithm::Scalar,    AclAlgorithm::Sse,
+    AclAlgorithm::Avx2,    AclAlgorithm::Avx512x16, AclAlgorithm::Avx512x32,
+};
+const char* acl_algorithm_name(AclAlgorithm a);                      // "avx2", ...
+std::optional<AclAlgorithm> parse_acl_algorithm(std::string_view name);
+
+// Most keys one rte_acl_classify call takes; longer spans are classified in chunks.
+inline constexpr uint32_t kAclMaxBatch = 64;
+
+// NACL verdict: the first matching entry (lowest position in the NACL's entry list, i.e.
+// lowest RuleNumber) and its action; no match is a deny by the `*` rule (rule.is_star()).
+struct NaclVerdict {
+    RuleRef rule;
+    bool allow = false;
+};
+
+// SG verdict: admitted when some rule of the ENI's groups matches; `rule` is the first
+// admitting rule in the ENI's group order, then rule order (invalid when not admitted).
+struct SgVerdict {
+    RuleRef rule;
+    bool admit = false;
+};
+
+class AclCompiler;
+
+class AclTables {
+public:
+    AclTables();
+    ~AclTables();
+    AclTables(const AclTables&) = delete;
+    AclTables& operator=(const AclTables&) = delete;
+
+    // NACL classification. keys[i].table = the NACL's dense index, direction = ingress or
+    // egress, remote = source (ingress) / destination (egress), remote_set = 0.
+    // out.size() must be >= keys.size(). One rte_acl_classify per 64 keys.
+    void classify_nacl(std::span<const AclKey4> keys, std::span<NaclVerdict> out) const;
+    void classify_nacl(std::span<const AclKey6> keys, std::span<NaclVerdict> out) const;
+
+    // SG classification. keys[i].table = group_set_of_eni(local ENI), remote_set =
+    // remote_set4/6(remote address).
+    void classify_sg(std::span<const AclKey4> keys, std::span<SgVerdict> out) const;
+    void classify_sg(std::span<const AclKey6> keys, std::span<SgVerdict> out) const;
+
+    // The group-set id of an ENI (dense index); 0 = no (existing) groups, admits nothing.
+    uint16_t group_set_of_eni(uint32_t eni) const {
+        return eni < eni_group_set_.size() ? eni_group_set_[eni] : 0;
+    }
+    // The remote group-set id of an address: which (VPC, group) pairs own it as a private
+    // address; 0 = no ENI owns it. Binary search over disjoint intervals, no allocation.
+    uint16_t remote_set4(Be32 addr) const;
+    uint16_t remote_set6(const Be32 addr[4]) const;
+    uint16_t remote_set(const IpAddr& a) const;
+
+    // The AWS object behind a RuleRef (nullptr when the ref is not one of this version's).
+    const RuleSource* rule_source(RuleRef ref) const;
+
+    AclAlgorithm algorithm() const { return algorithm_; }
+
+    struct Stats {
+        uint32_t nacl_rules4 = 0, nacl_rules6 = 0;   // rte_acl rules per context
+        uint32_t sg_rules4 = 0, sg_rules6 = 0;
+        uint32_t group_sets = 0;                     // distinct ENI group sets (ids 1..n)
+        uint32_t remote_sets = 0;                    // distinct remote group sets (ids 1..n)
+        double build_ms = 0;                         // rte_acl_build time, all contexts
+    };
+    const Stats& stats() const { return stats_; }
+
+private:
+    friend class AclCompiler;
+
+    struct CtxDeleter {
+        void operator()(rte_acl_ctx* c) const;
+    };
+    using CtxPtr = std::unique_ptr<rte_acl_ctx, CtxDeleter>;
+
+    // Contexts; null when the family has no rules (every key misses).
+    CtxPtr nacl4_, nacl6_, sg4_, sg6_;
+    AclAlgorithm algorithm_ = AclAlgorithm::Default;
+
+    // NACL entry actions and side table: entry i of NACL t is at nacl_base_[t] + i; the
+    // two `*` sources (ingress, egress) follow the NACL's entries.
+    std::vector<uint32_t> nacl_base_;
+    std::vector<uint32_t> nacl_count_;
+    std::vector<uint8_t> nacl_allow_;
+    std::vector<RuleSource> nacl_sources_;
+    // SG side table: group t's ingress rules from sg_base_[t], then its egress rules.
+    std::vector<uint32_t> sg_base_;
+    std::vector<uint32_t> sg_ingress_count_;
+    std::vector<uint32_t> sg_egress_count_;
+    std::vector<RuleSource> sg_sources_;
+
+    std::vector<uint16_t> eni_group_set_;
+    // Remote-set intervals: starts sorted ascending, the first start is 0 (IPv6 as
+    // (high 64, low 64) pairs).
+    std::vector<uint32_t> remote4_start_;
+    std::vector<uint16_t> remote4_set_;
+    struct U128 {
+        uint64_t hi = 0, lo = 0;
+        auto operator<=>(const U128&) const = default;
+    };
+    std::vector<U128> remote6_start_;
+    std::vector<uint16_t> remote6_set_;
+
+    Stats stats_;
+
+    template <typename Key>
+    void nacl_batch(const rte_acl_ctx* ctx, std::span<const Key> keys, std::span<NaclVerdict> out) const;
+    template <typename Key>
+    void sg_batch(const rte_acl_ctx* ctx, std::span<const Key> keys, std::span<SgVerdict> out) const;
+};
+
+} // namespace vpcfw
