@@ -708,6 +708,15 @@ bool assoc_id_taken(const Network& net, const std::string& id) {
     return false;
 }
 
+// Where association `id` lives: (table index, position), table kNone when nowhere.
+template <typename Table>
+std::pair<Idx, size_t> find_association(const std::vector<Table>& tables, const std::string& id) {
+    for (Idx i = 0; i < tables.size(); ++i)
+        for (size_t j = 0; j < tables[i].associations.size(); ++j)
+            if (tables[i].associations[j].id == id) return {i, j};
+    return {kNone, 0};
+}
+
 Result<ActionEffect> replace_nacl_association(Network& net, const json& params) {
     std::optional<Error> err;
     Reader r(params, "", &err);
@@ -717,15 +726,7 @@ Result<ActionEffect> replace_nacl_association(Network& net, const json& params) 
     if (err) return *err;
     if (!target) return target.error();
 
-    Idx from = kNone;
-    size_t pos = 0;
-    for (Idx i = 0; i < net.network_acls.size() && from == kNone; ++i)
-        for (size_t j = 0; j < net.network_acls[i].associations.size(); ++j)
-            if (net.network_acls[i].associations[j].id == assoc) {
-                from = i;
-                pos = j;
-                break;
-            }
+    auto [from, pos] = find_association(net.network_acls, assoc);
     if (from == kNone)
         return refusal("InvalidAssociationID.NotFound", "The association ID '" + assoc + "' does not exist",
                        "/AssociationId");
@@ -1045,15 +1046,7 @@ Result<ActionEffect> replace_route_table_association(Network& net, const json& p
     if (err) return *err;
     if (!target) return target.error();
 
-    Idx from = kNone;
-    size_t pos = 0;
-    for (Idx i = 0; i < net.route_tables.size() && from == kNone; ++i)
-        for (size_t j = 0; j < net.route_tables[i].associations.size(); ++j)
-            if (net.route_tables[i].associations[j].id == assoc) {
-                from = i;
-                pos = j;
-                break;
-            }
+    auto [from, pos] = find_association(net.route_tables, assoc);
     if (from == kNone)
         return refusal("InvalidAssociationID.NotFound", "The association ID '" + assoc + "' does not exist",
                        "/AssociationId");
