@@ -80,6 +80,15 @@ struct NatInsideKey {                // the inside view: how an outbound packet 
     auto operator<=>(const NatInsideKey&) const = default;
 };
 
+// A flow through a TGW attachment in appliance mode: both directions share one key.
+struct ApplianceKey {
+    std::string attachment;
+    uint8_t proto = 0;
+    IpAddr a, b;            // the lower and the higher endpoint address
+    uint16_t pa = 0, pb = 0;
+    auto operator<=>(const ApplianceKey&) const = default;
+};
+
 struct FragKey {
     IpAddr src, dst;
     uint8_t proto = 0;
@@ -148,6 +157,8 @@ struct ReferenceEvaluator::State {
     std::map<NatInsideKey, NatKey> nat_in;
     std::map<FragKey, FragEntry> frags;
     std::map<EigwKey, double> eigw;
+    std::set<NatInsideKey> nat_idle_tcp;
+    std::map<ApplianceKey, std::string> appliance_az;  // §8 appliance mode: flow -> AZ             // TCP mappings that timed out (for RST)
 
     // ---- per-evaluation context -------------------------------------------------------
     struct PendingCt {
@@ -168,12 +179,14 @@ struct ReferenceEvaluator::State {
         double now = 0;
         int depth = 0;                      // appliance / hairpin hops, loop guard
         bool arrived_via_peering = false;   // §8: never forwarded out of this VPC again
-        bool arrived_from_edge = false;     // from VPN/DX/TGW/VGW: no gateway endpoints
+        bool arrived_from_edge = false;     // from a VGW (VPN/DX): no IGW, NAT, peering, endpoints (§8)
+        bool arrived_from_tgw = false;      // through a TGW: no gateway endpoints (§8)
         bool auto_tracked = false;          // §4: EIGW, NAT GW, TGW, interface endpoint
         std::string arrival_az;             // TGW: AZ the packet entered the TGW in
         std::vector<PendingCt> ct;
         std::vector<PendingNat> nat;
         std::vector<EigwKey> eigw;
+        std::vector<std::pair<ApplianceKey, std::string>> appliance;
         bool last_sg_tracked = false;       // decision's `tracked` (decisions.md)
         bool last_sg_seen = false;
         Idx last_sg_eni = kNone;
@@ -342,6 +355,9 @@ struct ReferenceEvaluator::State {
         if (a == kNone || b == kNone) return false;
         for (const auto& p : net.peerings) {
             if (p.status != "active") continue;
+            // SG references work across same-Region peering only (§4).
+            if (!p.requester.region.empty() && !p.accepter.region.empty() && p.requester.region != p.accepter.region)
+                continue;
             const std::string &x = net.vpcs[a].id, &y = net.vpcs[b].id;
             if ((p.requester.vpc_id == x && p.accepter.vpc_id == y) ||
                 (p.requester.vpc_id == y && p.accepter.vpc_id == x))
@@ -428,6 +444,11 @@ struct ReferenceEvaluator::State {
         if (!cfg.untracked_flows) return false;
         if (!p.is_tcp() && !p.is_udp()) return false;
         if (admitted_by_any_peer(e, egress, p) && all_ports_to_any(e, !egress, p)) return true;
+        // A TCP packet other than a bare SYN is not the opener: it may be a response (or a
+        // later packet) of a flow opened from the other side, so the predicate is also
+        // asked of its reverse. A UDP packet met without state is taken as the opener.
+        bool opener = p.is_udp() || ((p.tcp_flags & kTcpSyn) && !(p.tcp_flags & kTcpAck));
+        if (opener) return false;
         Packet rev = reply_of(p, p.tcp_flags);
         return admitted_by_any_peer(e, !egress, rev) && all_ports_to_any(e, egress, p);
     }
@@ -464,6 +485,21 @@ struct ReferenceEvaluator::State {
         }
         if (k.proto == 1 || k.proto == 58) return cfg.icmp_timeout;
         return cfg.other_timeout;
+    }
+
+    // Removes the expired entries of one ENI (before refusing a new one for capacity).
+    void ct_sweep(Idx eni, double now) {
+        CtKey lo;
+        lo.eni = eni;
+        lo.proto = 0;
+        for (auto it = conntrack.lower_bound(lo); it != conntrack.end() && it->first.eni == eni;) {
+            if (now - it->second.last_seen > ct_timeout(net.enis[eni], it->first, it->second)) {
+                it = conntrack.erase(it);
+                if (ct_count[eni] > 0) --ct_count[eni];
+            } else {
+                ++it;
+            }
+        }
     }
 
     CtEntry* ct_find(const CtKey& k, double now) {
@@ -536,9 +572,13 @@ struct ReferenceEvaluator::State {
         bool tracked = !untracked_by_rules(e, egress, p);
         if (!tracked) choice(c, "untracked_flows");
         // Capacity (§4): a packet that needs a new tracked entry when the ENI's table is full.
-        bool needsEntry = tracked && !errorAboutFlow &&
-                          !(p.is_icmp() && is_icmp_query(p.proto, p.icmp_type) && !is_icmp_request(p.proto, p.icmp_type));
-        if (needsEntry && ct_count[eniIdx] >= cfg.conntrack_capacity_per_eni) {
+        // An entry is created at commit when the flow is tracked by the rules or passes an
+        // automatically tracked hop (known only later on the path).
+        bool mayCreate = !errorAboutFlow &&
+                         !(p.is_icmp() && is_icmp_query(p.proto, p.icmp_type) && !is_icmp_request(p.proto, p.icmp_type));
+        bool needsEntry = mayCreate;
+        if (tracked && mayCreate && ct_count[eniIdx] >= cfg.conntrack_capacity_per_eni) ct_sweep(eniIdx, c.now);
+        if (tracked && mayCreate && ct_count[eniIdx] >= cfg.conntrack_capacity_per_eni) {
             step(c, e.id, lname, "deny", first, "connection tracking table full");
             return drop(c, Layer::Conntrack, "table_full");
         }
@@ -942,6 +982,7 @@ struct ReferenceEvaluator::State {
                 NatInsideKey in{it->first.nat_id, it->first.proto, it->second.inside.inside_ip, it->first.remote,
                                 it->second.inside.inside_port, it->first.rport};
                 nat_in.erase(in);
+                if (in.proto == 6) nat_idle_tcp.insert(in);
                 it = nat_out.erase(it);
             } else {
                 ++it;
@@ -995,11 +1036,13 @@ struct ReferenceEvaluator::State {
             }
         }
         if (!existing) {
-            if (p.is_tcp() && !(p.tcp_flags & kTcpSyn) && !(p.tcp_flags & kTcpRst)) {
-                // A non-SYN TCP packet with no mapping: AWS answers with RST as for a timed-out connection.
-                // (It may be a flow that never passed this NAT gateway.)
-            }
             nat_expire(c.now);
+            if (p.is_tcp() && !(p.tcp_flags & kTcpSyn) && nat_idle_tcp.count(ik)) {
+                c.d->notes.push_back(g->id + " answers with RST: the connection was idle for more than " +
+                                     std::to_string(cfg.nat_idle_tcp) + " s");
+                return drop_step(c, Layer::Nat, "idle-timeout", {}, "idle connection timed out; the NAT gateway sends RST", g->id);
+            }
+            nat_idle_tcp.erase(ik);
             // §7 CHOICE: keep the source port if >= 1024 and free, else the lowest free from 1024.
             choice(c, "nat_port");
             int used = 0;
@@ -1248,7 +1291,23 @@ struct ReferenceEvaluator::State {
         }
         const Vpc* v = net.vpc(out->resource_id);
         if (!v) return accept(c, out->id);
-        Idx outSubnet = attachment_subnet_in_az(*out, c.arrival_az);
+        std::string az = c.arrival_az;
+        if (out->appliance_mode) {
+            // §8 appliance mode: both directions of a flow use one AZ (the first one seen).
+            ApplianceKey k;
+            k.attachment = out->id;
+            k.proto = p.proto;
+            uint16_t sp = p.has_ports() ? p.sport : p.icmp_id, dp = p.has_ports() ? p.dport : p.icmp_id;
+            bool srcLow = std::tie(p.src, sp) < std::tie(p.dst, dp);
+            k.a = srcLow ? p.src : p.dst;
+            k.b = srcLow ? p.dst : p.src;
+            k.pa = srcLow ? sp : dp;
+            k.pb = srcLow ? dp : sp;
+            auto it = appliance_az.find(k);
+            if (it != appliance_az.end()) az = it->second;
+            c.appliance.push_back({k, az});
+        }
+        Idx outSubnet = attachment_subnet_in_az(*out, az);
         if (outSubnet == kNone)
             for (const auto& sid : out->subnet_ids)
                 if (net.subnet(sid)) {
@@ -1258,7 +1317,7 @@ struct ReferenceEvaluator::State {
         if (outSubnet == kNone) return drop_step(c, Layer::Tgw, "attachment-not-available", rule, out->id + " has no subnets", t->id);
         step(c, out->id, "tgw", "leave", {}, "into " + v->id + " through " + net.subnets[outSubnet].id);
         path(c, out->id);
-        c.arrived_from_edge = true;
+        c.arrived_from_tgw = true;
         c.auto_tracked = true;
         // Routed by the attachment subnet's route table (§8), NACLs as for any subnet.
         return route_from_subnet(c, outSubnet, kNone, p);
@@ -1299,7 +1358,7 @@ struct ReferenceEvaluator::State {
     // ---- §8 gateway endpoints ---------------------------------------------------------------
     bool via_endpoint(Ctx& c, Idx subnet, const Route& r, const std::string& rule, const Packet& p) {
         if (!edge_check(c, rule, "a gateway endpoint")) return false;
-        if (c.arrived_from_edge)
+        if (c.arrived_from_edge || c.arrived_from_tgw)
             return drop_step(c, Layer::Route, "edge-to-edge", rule, "a gateway endpoint is not usable from VPN, Direct Connect or TGW");
         const VpcEndpoint* ep = net.endpoint(r.target);
         if (!leave_subnet(c, subnet, p)) return false;
@@ -1466,7 +1525,7 @@ struct ReferenceEvaluator::State {
         path(c, a.id);
         if (a.state != "available")
             return drop_step(c, Layer::Origin, "origin-not-available", {}, a.id + " is " + a.state, a.id);
-        c.arrived_from_edge = true;
+        c.arrived_from_tgw = true;
         c.auto_tracked = true;
         if (a.resource_type == "vpc") {
             // Arriving from a VPC attachment: as if sent by that VPC into the TGW.
@@ -1512,8 +1571,14 @@ struct ReferenceEvaluator::State {
             choice(c, "fragment_window");
             if (it == frags.end() || now - it->second.first_seen > cfg.fragment_window) {
                 if (it != frags.end()) frags.erase(it);
-                d.from = fromSpec == "auto" ? "" : fromSpec;
-                d.origin = fromSpec == "auto" ? "" : "given";
+                if (fromSpec == "auto" || fromSpec.empty()) {
+                    Idx e = eni_by_any_private(p.src);
+                    d.from = e != kNone ? net.enis[e].id : outside_origin(p.src);
+                    d.origin = e != kNone ? "ip" : "outside";
+                } else {
+                    d.from = fromSpec;
+                    d.origin = "given";
+                }
                 step(c, "", "parse", "drop", {}, "a non-first fragment without its first fragment (within " +
                                                      std::to_string(cfg.fragment_window) + " s)");
                 drop(c, Layer::Parse, "fragment-without-first");
@@ -1596,10 +1661,11 @@ struct ReferenceEvaluator::State {
                 nat_in[pn.in] = pn.out;
             }
             for (const auto& k : c.eigw) eigw[k] = now;
+            for (const auto& [k, az] : c.appliance) appliance_az[k] = az;
         }
         d.tracked = ok && c.last_sg_seen && c.last_sg_tracked;
         if (!ok && c.last_sg_seen) d.tracked = false;
-        if (p.frag == Frag::First) frags[FragKey{p.src, p.dst, p.proto, p.frag_id}] = FragEntry{now, d};
+        if (pkt.frag == Frag::First) frags[FragKey{pkt.src, pkt.dst, pkt.proto, pkt.frag_id}] = FragEntry{now, d};
         if (d.action == Action::Drop && d.layer == Layer::None) d.layer = Layer::Route;
         return d;
     }

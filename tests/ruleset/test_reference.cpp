@@ -201,3 +201,18 @@ TEST(Reference, ExplainTextNamesEveryLayer) {
     EXPECT_EQ(j["layer"], "sg-ingress");
     EXPECT_EQ(j["rule"], "sg-b");
 }
+
+TEST(Reference, ExpiredEntriesDoNotCountTowardsCapacity) {
+    Settings s;
+    s.conntrack_capacity_per_eni = 2;
+    auto r = make(s);
+    // Two UDP flows from a to b's tcp-only group would be refused at b; use a's side: a's
+    // egress admits anything and tracks it (sg-a has no all-ports 0.0.0.0/0 inbound rule).
+    EXPECT_EQ(run(r, "udp 10.0.1.10:1000 -> 10.0.1.11:53", 0).action, Action::Accept);
+    EXPECT_EQ(run(r, "udp 10.0.1.10:1001 -> 10.0.1.11:53", 1).action, Action::Accept);
+    Decision full = run(r, "udp 10.0.1.10:1002 -> 10.0.1.11:53", 2);
+    EXPECT_EQ(full.layer, Layer::Conntrack);
+    // 100 s later both entries have been idle past a's UDP timeout (40 s at eni-a).
+    Decision later = run(r, "udp 10.0.1.10:1003 -> 10.0.1.11:53", 100);
+    EXPECT_EQ(later.action, Action::Accept) << decision_text(later);
+}
