@@ -962,15 +962,33 @@ long find_route(const RouteTable& t, const RouteDest& d) {
     return -1;
 }
 
-Result<ActionEffect> create_route(Network& net, const json& params) {
-    std::optional<Error> err;
-    Reader r(params, "", &err);
+// The route table and destination a route action names, and where that route sits in
+// the table (-1 when absent). Shared by CreateRoute, ReplaceRoute and DeleteRoute.
+struct RouteSite {
+    RouteTable* table = nullptr;
+    RouteDest dest;
+    long at = -1;
+};
+
+Result<RouteSite> locate_route(Network& net, Reader& r, std::optional<Error>& err) {
     Result<Idx> t = resolve_route_table(net, r);
     if (err) return *err;
     if (!t) return t.error();
-    RouteTable& table = net.route_tables[*t];
-    RouteDest d = read_dest(net, r);
+    RouteSite site;
+    site.table = &net.route_tables[*t];
+    site.dest = read_dest(net, r);
     if (err) return *err;
+    site.at = find_route(*site.table, site.dest);
+    return site;
+}
+
+Result<ActionEffect> create_route(Network& net, const json& params) {
+    std::optional<Error> err;
+    Reader r(params, "", &err);
+    Result<RouteSite> site = locate_route(net, r, err);
+    if (!site) return site.error();
+    RouteTable& table = *site->table;
+    const RouteDest& d = site->dest;
     Route route;
     route.dest = d.cidr;
     route.dest_prefix_list = d.prefix_list;
@@ -978,7 +996,7 @@ Result<ActionEffect> create_route(Network& net, const json& params) {
     route.state = "active";
     read_target(net, r, table, route, false);
     if (err) return *err;
-    if (find_route(table, d) >= 0)
+    if (site->at >= 0)
         return refusal("RouteAlreadyExists", "The route identified by " + d.str() + " already exists.");
     if (auto e = check_against_local(net, table, route)) return *e;
     table.routes.push_back(route);
@@ -988,13 +1006,11 @@ Result<ActionEffect> create_route(Network& net, const json& params) {
 Result<ActionEffect> replace_route(Network& net, const json& params) {
     std::optional<Error> err;
     Reader r(params, "", &err);
-    Result<Idx> t = resolve_route_table(net, r);
-    if (err) return *err;
-    if (!t) return t.error();
-    RouteTable& table = net.route_tables[*t];
-    RouteDest d = read_dest(net, r);
-    if (err) return *err;
-    long at = find_route(table, d);
+    Result<RouteSite> site = locate_route(net, r, err);
+    if (!site) return site.error();
+    RouteTable& table = *site->table;
+    const RouteDest& d = site->dest;
+    long at = site->at;
     // AWS answers a ReplaceRoute of a missing route with InvalidParameterValue (as moto
     // mirrors it), not InvalidRoute.NotFound.
     if (at < 0)
@@ -1019,13 +1035,11 @@ Result<ActionEffect> replace_route(Network& net, const json& params) {
 Result<ActionEffect> delete_route(Network& net, const json& params) {
     std::optional<Error> err;
     Reader r(params, "", &err);
-    Result<Idx> t = resolve_route_table(net, r);
-    if (err) return *err;
-    if (!t) return t.error();
-    RouteTable& table = net.route_tables[*t];
-    RouteDest d = read_dest(net, r);
-    if (err) return *err;
-    long at = find_route(table, d);
+    Result<RouteSite> site = locate_route(net, r, err);
+    if (!site) return site.error();
+    RouteTable& table = *site->table;
+    const RouteDest& d = site->dest;
+    long at = site->at;
     if (at < 0)
         return refusal("InvalidRoute.NotFound",
                        "no route with destination " + d.str() + " in route table " + table.id);

@@ -109,6 +109,19 @@ struct EigwKey {
     auto operator<=>(const EigwKey&) const = default;
 };
 
+uint8_t icmp_request_type(uint8_t proto, uint8_t type);
+
+// The egress-only gateway key of a packet, oriented inside -> outside; `outbound` when the
+// packet leaves the VPC.
+EigwKey eigw_key(const std::string& gw, const Packet& p, bool outbound) {
+    uint16_t sp = p.has_ports() ? p.sport : p.icmp_id;
+    uint16_t dp = p.has_ports() ? p.dport : static_cast<uint16_t>(icmp_request_type(p.proto, p.icmp_type));
+    if (outbound) return EigwKey{gw, p.proto, p.src, p.dst, sp, dp};
+    uint16_t rsp = p.has_ports() ? p.dport : p.icmp_id;
+    uint16_t rdp = p.has_ports() ? p.sport : static_cast<uint16_t>(icmp_request_type(p.proto, p.icmp_type));
+    return EigwKey{gw, p.proto, p.dst, p.src, rsp, rdp};
+}
+
 bool is_icmp_query(uint8_t proto, uint8_t type) {
     if (proto == 1) return type == 8 || type == 0 || type == 13 || type == 14 || type == 15 ||
                            type == 16 || type == 17 || type == 18;
@@ -889,6 +902,9 @@ struct ReferenceEvaluator::State {
         if (c.arrived_via_peering)
             return drop_step(c, Layer::Route, what == "peering" ? "peering-not-transitive" : "edge-to-edge", rule,
                              "a packet that arrived over a peering connection cannot leave through " + what);
+        if (c.arrived_from_edge)
+            return drop_step(c, Layer::Route, "edge-to-edge", rule,
+                             "a packet that arrived from VPN/Direct Connect cannot leave through " + what);
         return true;
     }
 
@@ -903,8 +919,6 @@ struct ReferenceEvaluator::State {
     bool via_igw(Ctx& c, Idx subnet, const Route& r, const std::string& rule, Packet p) {
         Idx vpc = net.subnets[subnet].vpc;
         if (!edge_check(c, rule, "an internet gateway")) return false;
-        if (c.arrived_from_edge)
-            return drop_step(c, Layer::Route, "edge-to-edge", rule, "traffic from VPN/Direct Connect/TGW cannot leave through the internet gateway");
         const InternetGateway* igw = net.internet_gateway(r.target);
         if (!igw || net.igw_of_vpc(vpc) == kNone || net.internet_gateways[net.igw_of_vpc(vpc)].id != igw->id) {
             if (!leave_subnet(c, subnet, p)) return false;
@@ -950,8 +964,6 @@ struct ReferenceEvaluator::State {
     bool via_eigw(Ctx& c, Idx subnet, const Route& r, const std::string& rule, Packet p) {
         Idx vpc = net.subnets[subnet].vpc;
         if (!edge_check(c, rule, "an egress-only internet gateway")) return false;
-        if (c.arrived_from_edge)
-            return drop_step(c, Layer::Route, "edge-to-edge", rule, "traffic from VPN/Direct Connect/TGW cannot leave through the egress-only gateway");
         const InternetGateway* g = net.egress_only_gateway(r.target);
         if (!g || net.eigw_of_vpc(vpc) == kNone || net.egress_only_gateways[net.eigw_of_vpc(vpc)].id != g->id) {
             if (!leave_subnet(c, subnet, p)) return false;
@@ -960,8 +972,7 @@ struct ReferenceEvaluator::State {
         if (p.src.is_v4()) return drop_step(c, Layer::Route, "egress-only", rule, "an egress-only internet gateway carries IPv6 only");
         if (!leave_subnet(c, subnet, p)) return false;
         c.auto_tracked = true;
-        c.eigw.push_back(EigwKey{g->id, p.proto, p.src, p.dst, p.has_ports() ? p.sport : p.icmp_id,
-                                 p.has_ports() ? p.dport : static_cast<uint16_t>(icmp_request_type(p.proto, p.icmp_type))});
+        c.eigw.push_back(eigw_key(g->id, p, true));
         step(c, g->id, "eigw", "forward", {}, "outbound IPv6; replies may return");
         path(c, g->id);
         if (++c.depth > 8) return drop_step(c, Layer::Route, "loop", rule, "routing loop");
@@ -992,8 +1003,6 @@ struct ReferenceEvaluator::State {
 
     bool via_nat(Ctx& c, Idx subnet, const Route& r, const std::string& rule, Packet p) {
         if (!edge_check(c, rule, "a NAT gateway")) return false;
-        if (c.arrived_from_edge)
-            return drop_step(c, Layer::Route, "edge-to-edge", rule, "traffic from VPN/Direct Connect cannot use the NAT gateway");
         const NatGateway* g = net.nat_gateway(r.target);
         if (!g) {
             if (!leave_subnet(c, subnet, p)) return false;
@@ -1123,8 +1132,6 @@ struct ReferenceEvaluator::State {
     bool via_peering(Ctx& c, Idx subnet, const Route& r, const std::string& rule, const Packet& p) {
         Idx vpc = net.subnets[subnet].vpc;
         if (!edge_check(c, rule, "peering")) return false;
-        if (c.arrived_from_edge)
-            return drop_step(c, Layer::Route, "edge-to-edge", rule, "traffic from VPN/Direct Connect/TGW cannot leave through a peering connection");
         const PeeringConnection* pcx = net.peering(r.target);
         if (!pcx) {
             if (!leave_subnet(c, subnet, p)) return false;
@@ -1327,8 +1334,6 @@ struct ReferenceEvaluator::State {
     bool via_vgw(Ctx& c, Idx subnet, const Route& r, const std::string& rule, const Packet& p) {
         Idx vpc = net.subnets[subnet].vpc;
         if (!edge_check(c, rule, "a virtual private gateway")) return false;
-        if (c.arrived_from_edge)
-            return drop_step(c, Layer::Route, "edge-to-edge", rule, "traffic from VPN/Direct Connect/TGW cannot be sent back out a VGW");
         const VpnGateway* g = net.vpn_gateway(r.target);
         if (!leave_subnet(c, subnet, p)) return false;
         if (!g || net.vgw_of_vpc(vpc) == kNone || net.vpn_gateways[net.vgw_of_vpc(vpc)].id != g->id)
@@ -1414,8 +1419,7 @@ struct ReferenceEvaluator::State {
             Idx e = net.eigw_of_vpc(vpc);
             if (e != kNone) {
                 const InternetGateway& g = net.egress_only_gateways[e];
-                EigwKey k{g.id, p.proto, p.dst, p.src, p.has_ports() ? p.dport : p.icmp_id,
-                          p.has_ports() ? p.sport : static_cast<uint16_t>(icmp_request_type(p.proto, p.icmp_type))};
+                EigwKey k = eigw_key(g.id, p, false);
                 auto it = eigw.find(k);
                 if (it == eigw.end())
                     return drop_step(c, Layer::Route, "egress-only", {}, "an egress-only internet gateway admits replies only", g.id);
@@ -1435,8 +1439,7 @@ struct ReferenceEvaluator::State {
         Idx e = net.eigw_of_vpc(vpc);
         if (e != kNone) {
             const InternetGateway& g = net.egress_only_gateways[e];
-            EigwKey k{g.id, p.proto, p.dst, p.src, p.has_ports() ? p.dport : p.icmp_id,
-                      p.has_ports() ? p.sport : static_cast<uint16_t>(icmp_request_type(p.proto, p.icmp_type))};
+            EigwKey k = eigw_key(g.id, p, false);
             if (eigw.count(k)) {
                 c.auto_tracked = true;
                 c.eigw.push_back(k);
