@@ -59,7 +59,11 @@ Result<ScenarioResult> run_scenario_file(const std::string& path) {
     } else {
         return serr(path, "/network", "must be a path or an inline bundle");
     }
-    if (!net) return net.error();
+    if (!net) {
+        Error e = net.error();
+        e.message += " (the network of scenario " + path + ")";
+        return e;
+    }
 
     if (!doc.contains("steps") || !doc["steps"].is_array()) return serr(path, "/steps", "missing or not an array");
     ReferenceEvaluator ref(std::move(*net));
