@@ -1,0 +1,91 @@
+// CompiledRuleset: one immutable, versioned compilation of a Network for the fast path —
+// the SG/NACL classifiers (AclTables, rte_acl), one rte_fib/rte_fib6 per route table and
+// per TGW route table, flat address maps (address -> ENI / public IP / NAT gateway /
+// endpoint / AWS service), per-object facts in dense arrays indexed like the model, and
+// every printable name interned (Names). Built only by control/compiler; shared read-only
+// by all workers; published and reclaimed by RulesetSlot (dataplane/ruleset_slot.hpp).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dataplane/acl_tables.hpp"
+#include "dataplane/flow_key.hpp"
+#include "dataplane/verdict.hpp"
+#include "ruleset/model.hpp"
+#include "ruleset/reference.hpp"
+#include "ruleset/status.hpp"
+
+struct rte_fib;
+struct rte_fib6;
+
+namespace vpcfw {
+
+// Where a packet enters (INTERFACE.md "Origins"), resolved once per run or per step.
+struct OriginSpec {
+    enum class Kind : uint8_t { Auto, Eni, Internet, Vgw, Pcx, TgwAttachment };
+    Kind kind = Kind::Auto;
+    uint32_t index = 0;            // dense model index for Eni, Vgw, Pcx, TgwAttachment
+};
+
+struct CompileStats {
+    double compile_ms = 0;         // whole compilation
+    double acl_build_ms = 0;       // rte_acl_build, all contexts
+    double route_build_ms = 0;     // rte_fib / rte_fib6 builds
+    uint32_t nacl_rules4 = 0, nacl_rules6 = 0, sg_rules4 = 0, sg_rules6 = 0;
+    uint32_t group_sets = 0, remote_sets = 0;
+    uint32_t route_tables = 0, routes4 = 0, routes6 = 0;
+    uint32_t tgw_route_tables = 0, tgw_routes = 0;
+    uint32_t addresses = 0;        // entries of the address map
+    uint32_t names = 0;
+    size_t acl_bytes = 0;          // rte_acl_ctx memory (rte_acl_dump's figure)
+    size_t route_bytes = 0;        // FIB memory (dataplane + rib)
+    size_t map_bytes = 0;          // address maps and dense arrays
+    size_t name_bytes = 0;
+};
+
+class CompiledRuleset {
+public:
+    CompiledRuleset();
+    ~CompiledRuleset();
+    CompiledRuleset(const CompiledRuleset&) = delete;
+    CompiledRuleset& operator=(const CompiledRuleset&) = delete;
+
+    uint64_t version() const { return version_; }
+    const Network& network() const { return net_; }
+    const Settings& settings() const { return settings_; }
+    const Names& names() const { return names_; }
+    const AclTables& acl() const { return *acl_; }
+    const CompileStats& stats() const { return stats_; }
+
+    // "auto", an ENI id, "internet", a vgw-, pcx- or tgw-attach- id. Error for ids the
+    // network does not have (the caller reports them; AWS has no such origin).
+    Result<OriginSpec> origin(std::string_view spec) const;
+
+    // Which of n workers owns the packet's flow: symmetric in the two directions and
+    // invariant under AWS's translations, so a flow and its NAT'd or 1:1-translated reply
+    // meet the same worker's state. Hashes the addresses the network does not own (the
+    // far end); when both ends are the network's own, both (public IPs read as their
+    // private address). All flows towards one outside address share a worker, which also
+    // keeps NAT gateway port allocation (per destination) exact per worker.
+    unsigned worker_of(const FlowKey& k, unsigned n) const;
+
+    struct Impl;                   // the tables; defined in dataplane/compiled_impl.hpp
+    const Impl& impl() const { return *impl_; }
+
+private:
+    friend Result<std::shared_ptr<const CompiledRuleset>> compile_ruleset_impl(const Network&, const Settings&,
+                                                                                AclAlgorithm, uint64_t);
+    uint64_t version_ = 0;
+    Network net_;
+    Settings settings_;
+    Names names_;
+    std::unique_ptr<AclTables> acl_;
+    std::unique_ptr<Impl> impl_;
+    CompileStats stats_;
+};
+
+} // namespace vpcfw

@@ -1,0 +1,91 @@
+// Pipeline: the compiled fast path of one worker. Bursts of frames (or already-parsed
+// packets) in, one Verdict per packet out, over the whole AWS path of SEMANTICS.md, with
+// this worker's own connection tracking, NAT, egress-only, appliance and fragment state.
+// A Pipeline belongs to one thread; it reads the current CompiledRuleset (immutable,
+// shared by all workers) and picks up a newer version between bursts. Hot path: no
+// allocation after construction, no locks, no exceptions, no virtual calls per packet.
+// Design and the stages of a burst: dataplane/DESIGN-pipeline.md.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "dataplane/compiled.hpp"
+#include "dataplane/flow_key.hpp"
+#include "dataplane/parse.hpp"
+#include "dataplane/verdict.hpp"
+#include "ruleset/reference.hpp"
+
+namespace vpcfw {
+
+// One captured frame of a burst.
+struct Frame {
+    const uint8_t* data = nullptr;
+    uint32_t caplen = 0;
+    uint32_t wirelen = 0;
+    LinkType link = LinkType::Ethernet;
+    double ts = 0;                 // seconds; the packet clock
+    OriginSpec origin;             // Auto, or explicit (--from)
+};
+
+// One packet after the parse stage (or built from the packet language by tests).
+struct alignas(64) ParsedPacket {
+    FlowKey key;
+    ParseReason reason = ParseReason::Ok;
+    bool has_src_mac = false;
+    uint8_t src_mac[6] = {};
+    OriginSpec origin;
+    double ts = 0;
+};
+
+// A packet of the packet language as the pipeline's input (tests, scenarios, explain).
+ParsedPacket parsed_from_packet(const Packet& p, OriginSpec origin, double ts);
+
+// Counters of one worker: every packet is counted once in packets and once in exactly one
+// of accepted / dropped[layer].
+struct PipelineCounters {
+    uint64_t packets = 0;
+    uint64_t bytes = 0;
+    uint64_t accepted = 0;
+    uint64_t dropped[16] = {};          // by Layer
+    uint64_t parse_errors[16] = {};     // by ParseReason
+    uint64_t flow_cache_hits = 0;       // established packets served from the flow cache
+    uint64_t flow_cache_misses = 0;     // walked the path (new flow, new version, state change)
+    uint64_t classifications = 0;       // rte_acl lookups done
+    uint64_t conntrack_entries = 0;     // live tracked entries (gauge)
+    uint64_t conntrack_full = 0;
+    uint64_t nat_mappings = 0;          // live NAT gateway mappings (gauge)
+    uint64_t ruleset_version = 0;       // version in use
+};
+
+inline constexpr uint32_t kMaxBurst = 64;
+
+class Pipeline {
+public:
+    // `capacity` bounds every state table of this worker (entries).
+    explicit Pipeline(const Settings& settings, size_t capacity = 1u << 20);
+    ~Pipeline();
+    Pipeline(const Pipeline&) = delete;
+    Pipeline& operator=(const Pipeline&) = delete;
+
+    // The version to use from the next burst on. The caller guarantees it outlives its use
+    // (RulesetSlot and RCU QSBR do this for live workers). Connection state survives.
+    void set_ruleset(const CompiledRuleset* rs);
+    const CompiledRuleset* ruleset() const;
+
+    // Parses and evaluates up to kMaxBurst frames; out[i] is frame i's verdict. When
+    // `parsed` is not empty it receives each frame's parse result (for output writers).
+    void process(std::span<const Frame> burst, std::span<Verdict> out, std::span<ParseResult> parsed = {});
+    // Evaluates up to kMaxBurst parsed packets, in order (state flows from one to the next).
+    void process_parsed(std::span<const ParsedPacket> burst, std::span<Verdict> out);
+
+    const PipelineCounters& counters() const;
+    size_t tracked_entries() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace vpcfw

@@ -1,0 +1,101 @@
+// Verdict: the compact, fixed-size decision the compiled pipeline writes for every packet
+// of a burst (hot path: a POD, no strings), and Names, the table its symbol ids point
+// into. Every name a decision can print (object ids, rule names, route names, reasons,
+// notes) is a symbol: the compiler interns all of them when it builds a ruleset version,
+// so a worker only copies 32-bit ids. to_decision() turns a Verdict back into the full
+// Decision of ruleset/decision.hpp (cold path: decisions JSONL, differential tests).
+// from_decision() goes the other way for the reference evaluator, so replay handles both
+// engines with one output path.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "dataplane/flow_key.hpp"
+#include "ruleset/decision.hpp"
+#include "ruleset/ip.hpp"
+
+namespace vpcfw {
+
+// What kind of AWS thing a symbol names; flow logs and the summary group by it.
+enum class SymKind : uint8_t {
+    None, Eni, Endpoint, Gateway, Service, NaclRule, SgRule, SgGroups, Route, TgwRoute,
+    Reason, Note, Text,
+};
+
+// Interned strings. Id 0 is the empty string. Append-only; ids stay valid for the life
+// of the table. intern() is cold (control thread, reference adaptor); name() is a load.
+class Names {
+public:
+    Names() { strings_.emplace_back(); kinds_.push_back(SymKind::None); }
+    uint32_t intern(std::string_view s, SymKind kind = SymKind::Text);
+    uint32_t find(std::string_view s) const;           // 0 when absent
+    const std::string& name(uint32_t id) const { return strings_[id < strings_.size() ? id : 0]; }
+    SymKind kind(uint32_t id) const { return id < kinds_.size() ? kinds_[id] : SymKind::None; }
+    size_t size() const { return strings_.size(); }
+    size_t bytes() const;                               // memory held, for compile --stats
+
+private:
+    std::vector<std::string> strings_;
+    std::vector<SymKind> kinds_;
+    std::unordered_map<std::string, uint32_t> index_;
+};
+
+// How the origin was found (Decision::origin): given | mac | ip | outside | seen-at:ENI.
+enum class OriginHow : uint8_t { None, Given, Mac, Ip, Outside, SeenAt };
+
+// The CHOICE settings a decision rested on, as bits (names in kChoiceNames order).
+enum ChoiceBit : uint16_t {
+    kChoiceCaptureAtInstance = 1u << 0,
+    kChoiceFragmentWindow = 1u << 1,
+    kChoiceIcmpErrorsNeedRule = 1u << 2,
+    kChoiceNatPort = 1u << 3,
+    kChoicePrefixListTie = 1u << 4,
+    kChoiceUntrackedFlows = 1u << 5,
+    kChoiceVpnBgpAny = 1u << 6,
+    kChoiceVpnTunnelStatus = 1u << 7,
+};
+inline constexpr const char* kChoiceNames[] = {
+    "capture_at_instance", "fragment_window", "icmp_errors_need_rule", "nat_port",
+    "prefix_list_tie_lowest_id", "untracked_flows", "vpn_bgp_any_destination",
+    "vpn_ignore_tunnel_status",
+};
+
+inline constexpr unsigned kVerdictMaxPath = 20;   // hops kept; longer paths are cut (flag)
+inline constexpr unsigned kVerdictMaxNotes = 3;
+
+struct Verdict {
+    Action action = Action::Drop;
+    Layer layer = Layer::None;
+    OriginHow origin_how = OriginHow::None;
+    bool tracked = false;
+    uint8_t path_len = 0;
+    uint8_t note_count = 0;
+    uint8_t nat_family = 0;          // 0: no translation; 4 or 6
+    uint8_t nat_has_port = 0;
+    uint16_t choices = 0;            // ChoiceBit
+    Be16 nat_port;
+    uint32_t reason = 0;             // symbols (0 = none)
+    uint32_t rule = 0;
+    uint32_t from = 0;
+    uint32_t to = 0;
+    uint32_t origin_eni = 0;         // OriginHow::SeenAt: the ENI
+    Be32 nat_addr[4];
+    uint32_t path[kVerdictMaxPath];
+    uint32_t notes[kVerdictMaxNotes];
+};
+
+// Verdict -> Decision (no trace). `flow` is the decision's flow text (the packet's 5-tuple,
+// Packet::flow_str()).
+Decision to_decision(const Verdict& v, const Names& names, std::string flow);
+
+// Decision -> Verdict, interning its strings into `names` (the reference adaptor).
+Verdict from_decision(const Decision& d, Names& names);
+
+// The `nat` text of a decision: "203.0.113.5:1024", "[2001:db8::1]:80" or a bare address.
+std::string nat_text(const Verdict& v);
+
+} // namespace vpcfw
