@@ -472,6 +472,9 @@ Result<std::unique_ptr<AclTables>> AclCompiler::compile(const Network& net, cons
     std::set<std::pair<Idx, Idx>> peered;
     for (const auto& p : net.peerings) {
         if (p.status != "active") continue;
+        // SG references work across same-Region peering only (§4).
+        if (!p.requester.region.empty() && !p.accepter.region.empty() && p.requester.region != p.accepter.region)
+            continue;
         auto a = net.index.vpc.find(p.requester.vpc_id), b = net.index.vpc.find(p.accepter.vpc_id);
         if (a == net.index.vpc.end() || b == net.index.vpc.end()) continue;
         peered.insert({a->second, b->second});

@@ -6,6 +6,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "control/compiler.hpp"
+#include "control/eal.hpp"
+#include "dataplane/pipeline.hpp"
+#include "ruleset/actions.hpp"
 #include "ruleset/loader.hpp"
 #include "ruleset/packet.hpp"
 #include "ruleset/reference.hpp"
@@ -36,7 +40,31 @@ static Error serr(const std::string& file, const std::string& where, const std::
     return Error{msg, {}, file, where};
 }
 
-Result<ScenarioResult> run_scenario_file(const std::string& path) {
+namespace {
+
+// The compiled side of a scenario: its own copy of the model (apply steps change it), the
+// current version and one pipeline.
+struct CompiledSide {
+    Network net;
+    std::shared_ptr<const CompiledRuleset> rs;
+    std::unique_ptr<Pipeline> pipe;
+    uint64_t version = 1;
+
+    Status build(const Settings& settings) {
+        CompileOptions o;
+        o.version = version++;
+        auto r = compile_ruleset(net, settings, o);
+        if (!r) return r.error();
+        auto old = rs;            // kept alive until the pipeline moved on
+        rs = *r;
+        pipe->set_ruleset(rs.get());
+        return {};
+    }
+};
+
+} // namespace
+
+Result<ScenarioResult> run_scenario_file(const std::string& path, const ScenarioOptions& options) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return serr(path, "", "cannot read the file");
     std::stringstream ss;
@@ -66,6 +94,14 @@ Result<ScenarioResult> run_scenario_file(const std::string& path) {
     }
 
     if (!doc.contains("steps") || !doc["steps"].is_array()) return serr(path, "/steps", "missing or not an array");
+    std::unique_ptr<CompiledSide> comp;
+    if (options.compiled) {
+        if (auto e = ensure_eal(); !e) return serr(path, "", e.error().message);
+        comp = std::make_unique<CompiledSide>();
+        comp->net = *net;
+        comp->pipe = std::make_unique<Pipeline>(Settings{});
+        if (auto b = comp->build(Settings{}); !b) return serr(path, "/network", "compiling: " + b.error().message);
+    }
     ReferenceEvaluator ref(std::move(*net));
     const auto& steps = doc["steps"];
     double clock = 0;
@@ -87,6 +123,12 @@ Result<ScenarioResult> run_scenario_file(const std::string& path) {
                 return serr(path, where + "/apply", "needs {\"action\": NAME, \"params\": {...}}");
             nlohmann::json params = a.contains("params") ? a["params"] : nlohmann::json::object();
             auto eff = ref.apply(a["action"].get<std::string>(), params, clock);
+            if (comp) {
+                auto ceff = apply_action(comp->net, a["action"].get<std::string>(), params);
+                if (ceff) {
+                    if (auto b = comp->build(Settings{}); !b) return serr(path, where, "compiling: " + b.error().message);
+                }
+            }
             std::string expectErr = s.contains("expect_error") && s["expect_error"].is_string()
                                         ? s["expect_error"].get<std::string>() : "";
             r.expect = expectErr.empty() ? nlohmann::json() : nlohmann::json(expectErr);
@@ -118,6 +160,19 @@ Result<ScenarioResult> run_scenario_file(const std::string& path) {
         }
         Decision d = ref.evaluate(*pkt, from, clock);
         r.got = decision_json(d);
+        std::string engineDiff;
+        if (comp) {
+            // An origin the network does not have is the reference's `unknown-origin`; the
+            // compiled side refuses it before evaluation, so there is nothing to compare.
+            if (auto o = comp->rs->origin(from)) {
+                ParsedPacket pp = parsed_from_packet(*pkt, *o, clock);
+                Verdict v;
+                comp->pipe->process_parsed(std::span<const ParsedPacket>(&pp, 1), std::span<Verdict>(&v, 1));
+                Decision cd = to_decision(v, comp->rs->names(), pkt->flow_str());
+                for (const auto& m : decision_differences(d, cd))
+                    engineDiff += (engineDiff.empty() ? "" : "; ") + m;
+            }
+        }
         if (s.contains("expect")) {
             if (!s["expect"].is_object()) return serr(path, where + "/expect", "must be an object");
             for (auto it = s["expect"].begin(); it != s["expect"].end(); ++it) {
@@ -131,6 +186,10 @@ Result<ScenarioResult> run_scenario_file(const std::string& path) {
                 r.pass = false;
                 for (const auto& m : diffs) r.message += (r.message.empty() ? "" : "; ") + m;
             }
+        }
+        if (!engineDiff.empty()) {
+            r.pass = false;
+            r.message += (r.message.empty() ? "" : "; ") + std::string("the compiled pipeline disagrees: ") + engineDiff;
         }
         res.steps.push_back(std::move(r));
     }

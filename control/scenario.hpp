@@ -1,5 +1,6 @@
 // Scenario files (INTERFACE.md "Scenario files"): a network and timed steps with expected
-// decisions or `apply` actions. Runs each step through the reference evaluator and compares.
+// decisions or `apply` actions. Runs each step through the reference evaluator and the
+// compiled pipeline, compares the two, and compares with the expectations.
 // Cold path; used by `vpcfw scenario` and the test suite.
 #pragma once
 
@@ -27,9 +28,15 @@ struct ScenarioResult {
     size_t failed() const;
 };
 
+struct ScenarioOptions {
+    // Also run every step through the compiled pipeline and fail a step whose two
+    // decisions differ (INTERFACE.md: scenarios run through both evaluators).
+    bool compiled = true;
+};
+
 // Runs one scenario file. A file that cannot be read or is malformed is an Error (exit 2);
 // failing expectations are reported in the result.
-Result<ScenarioResult> run_scenario_file(const std::string& path);
+Result<ScenarioResult> run_scenario_file(const std::string& path, const ScenarioOptions& options = {});
 
 // Compares a decision (as JSON) with an `expect` object: only the keys it names.
 // Returns the list of mismatching keys ("layer: expected nacl-egress, got sg-egress").

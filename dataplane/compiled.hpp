@@ -65,14 +65,6 @@ public:
     // network does not have (the caller reports them; AWS has no such origin).
     Result<OriginSpec> origin(std::string_view spec) const;
 
-    // Which of n workers owns the packet's flow: symmetric in the two directions and
-    // invariant under AWS's translations, so a flow and its NAT'd or 1:1-translated reply
-    // meet the same worker's state. Hashes the addresses the network does not own (the
-    // far end); when both ends are the network's own, both (public IPs read as their
-    // private address). All flows towards one outside address share a worker, which also
-    // keeps NAT gateway port allocation (per destination) exact per worker.
-    unsigned worker_of(const FlowKey& k, unsigned n) const;
-
     struct Impl;                   // the tables; defined in dataplane/compiled_impl.hpp
     const Impl& impl() const { return *impl_; }
 

@@ -1,6 +1,7 @@
 // Names, Verdict <-> Decision. Cold path.
 #include "dataplane/verdict.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace vpcfw {
@@ -129,6 +130,35 @@ Verdict from_decision(const Decision& d, Names& names) {
         v.notes[v.note_count++] = names.intern(n, SymKind::Note);
     }
     return v;
+}
+
+static std::string join(const std::vector<std::string>& v) {
+    std::string s = "[";
+    for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + v[i];
+    return s + "]";
+}
+
+std::vector<std::string> decision_differences(const Decision& a, const Decision& b) {
+    std::vector<std::string> out;
+    auto cmp = [&](const char* field, const std::string& x, const std::string& y) {
+        if (x != y) out.push_back(std::string(field) + ": reference '" + x + "', compiled '" + y + "'");
+    };
+    cmp("action", action_name(a.action), action_name(b.action));
+    if (a.action == Action::Drop || b.action == Action::Drop) cmp("layer", layer_name(a.layer), layer_name(b.layer));
+    cmp("reason", a.reason, b.reason);
+    cmp("rule", a.rule, b.rule);
+    cmp("from", a.from, b.from);
+    cmp("origin", a.origin, b.origin);
+    cmp("to", a.to, b.to);
+    cmp("nat", a.nat, b.nat);
+    cmp("tracked", a.tracked ? "true" : "false", b.tracked ? "true" : "false");
+    cmp("path", join(a.path), join(b.path));
+    cmp("notes", join(a.notes), join(b.notes));
+    auto ca = a.choices, cb = b.choices;
+    std::sort(ca.begin(), ca.end());
+    std::sort(cb.begin(), cb.end());
+    cmp("choices", join(ca), join(cb));
+    return out;
 }
 
 } // namespace vpcfw

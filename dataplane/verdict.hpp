@@ -64,7 +64,7 @@ inline constexpr const char* kChoiceNames[] = {
     "vpn_ignore_tunnel_status",
 };
 
-inline constexpr unsigned kVerdictMaxPath = 20;   // hops kept; longer paths are cut (flag)
+inline constexpr unsigned kVerdictMaxPath = 40;   // hops kept; longer paths are cut (flag)
 inline constexpr unsigned kVerdictMaxNotes = 3;
 
 struct Verdict {
@@ -94,6 +94,11 @@ Decision to_decision(const Verdict& v, const Names& names, std::string flow);
 
 // Decision -> Verdict, interning its strings into `names` (the reference adaptor).
 Verdict from_decision(const Decision& d, Names& names);
+
+// Where two decisions of the same packet differ (everything but the trace; choices as a
+// set): "to: reference eni-1, compiled eni-2". Empty when they agree. The differential
+// tests and `vpcfw scenario` use it to hold the two engines together.
+std::vector<std::string> decision_differences(const Decision& reference, const Decision& compiled);
 
 // The `nat` text of a decision: "203.0.113.5:1024", "[2001:db8::1]:80" or a bare address.
 std::string nat_text(const Verdict& v);

@@ -1,0 +1,160 @@
+// FlatMap: a fixed-capacity open-addressing hash map (linear probing, backward-shift
+// deletion, no tombstones) for plain-old-data keys and values. Written by hand because
+// the per-worker state tables need exactly this and nothing the libraries offer fits:
+// rte_hash needs the EAL and hugepage-backed memory for every replay worker and its
+// bulk API costs more than it saves for single probes in the slow path; std containers
+// allocate per insert. All memory is allocated once in the constructor (or reset());
+// find/insert/erase never allocate, never lock, never throw. One owner thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <type_traits>
+
+namespace vpcfw {
+
+// 64-bit hash of a POD key's bytes (the key must be zero-initialised, padding included).
+inline uint64_t hash_bytes(const void* p, size_t n) {
+    const auto* b = static_cast<const uint8_t*>(p);
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        std::memcpy(&w, b + i, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 31;
+    }
+    uint64_t tail = 0;
+    std::memcpy(&tail, b + i, n - i);
+    h = (h ^ tail) * 0x94d049bb133111ebull;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return h ^ (h >> 32);
+}
+
+template <typename K, typename V>
+class FlatMap {
+    static_assert(std::is_trivially_copyable_v<K> && std::is_trivially_copyable_v<V>);
+
+public:
+    FlatMap() = default;
+    explicit FlatMap(size_t max_entries) { reset(max_entries); }
+
+    // Sizes the table for `max_entries` (load <= 1/2) and empties it. Allocates.
+    void reset(size_t max_entries) {
+        size_t cap = 16;
+        while (cap < max_entries * 2) cap <<= 1;
+        cap_ = cap;
+        mask_ = cap - 1;
+        max_ = max_entries;
+        size_ = 0;
+        slots_ = std::make_unique<Slot[]>(cap);
+    }
+    void clear() {
+        for (size_t i = 0; i < cap_; ++i) slots_[i].used = 0;
+        size_ = 0;
+    }
+
+    size_t size() const { return size_; }
+    size_t capacity() const { return max_; }
+    size_t bytes() const { return cap_ * sizeof(Slot); }
+    bool full() const { return size_ >= max_; }
+
+    V* find(const K& k) {
+        if (cap_ == 0) return nullptr;
+        for (size_t i = hash_bytes(&k, sizeof(K)) & mask_;; i = (i + 1) & mask_) {
+            Slot& s = slots_[i];
+            if (!s.used) return nullptr;
+            if (std::memcmp(&s.key, &k, sizeof(K)) == 0) return &s.value;
+        }
+    }
+    const V* find(const K& k) const { return const_cast<FlatMap*>(this)->find(k); }
+
+    // Inserts or returns the existing value; nullptr when full (the caller decides).
+    V* insert(const K& k, const V& v, bool* inserted = nullptr) {
+        if (cap_ == 0) return nullptr;
+        for (size_t i = hash_bytes(&k, sizeof(K)) & mask_;; i = (i + 1) & mask_) {
+            Slot& s = slots_[i];
+            if (!s.used) {
+                if (size_ >= max_) return nullptr;
+                s.used = 1;
+                s.key = k;
+                s.value = v;
+                ++size_;
+                if (inserted) *inserted = true;
+                return &s.value;
+            }
+            if (std::memcmp(&s.key, &k, sizeof(K)) == 0) {
+                if (inserted) *inserted = false;
+                return &s.value;
+            }
+        }
+    }
+    // Inserts or overwrites.
+    V* put(const K& k, const V& v) {
+        bool fresh = false;
+        V* p = insert(k, v, &fresh);
+        if (p && !fresh) *p = v;
+        return p;
+    }
+
+    bool erase(const K& k) {
+        if (cap_ == 0) return false;
+        size_t i = hash_bytes(&k, sizeof(K)) & mask_;
+        for (;; i = (i + 1) & mask_) {
+            if (!slots_[i].used) return false;
+            if (std::memcmp(&slots_[i].key, &k, sizeof(K)) == 0) break;
+        }
+        erase_slot(i);
+        return true;
+    }
+
+    // Visits every entry; fn(key, value) returns true to erase it. Erasing shifts later
+    // entries back, so the slot is revisited.
+    template <typename Fn>
+    void sweep(Fn&& fn) {
+        for (size_t i = 0; i < cap_;) {
+            if (slots_[i].used && fn(slots_[i].key, slots_[i].value)) {
+                size_t before = size_;
+                erase_slot(i);
+                if (size_ < before && slots_[i].used) continue;
+            }
+            ++i;
+        }
+    }
+    template <typename Fn>
+    void for_each(Fn&& fn) const {
+        for (size_t i = 0; i < cap_; ++i)
+            if (slots_[i].used) fn(slots_[i].key, slots_[i].value);
+    }
+
+private:
+    struct Slot {
+        K key;
+        V value;
+        uint8_t used;
+    };
+    void erase_slot(size_t i) {
+        slots_[i].used = 0;
+        --size_;
+        // Backward shift: move later entries of the run into the hole when their home
+        // slot is at or before it (cyclically).
+        size_t hole = i;
+        for (size_t j = (i + 1) & mask_; slots_[j].used; j = (j + 1) & mask_) {
+            size_t home = hash_bytes(&slots_[j].key, sizeof(K)) & mask_;
+            bool move = (hole <= j) ? (home <= hole || home > j) : (home <= hole && home > j);
+            if (move) {
+                slots_[hole] = slots_[j];
+                slots_[j].used = 0;
+                hole = j;
+            }
+        }
+    }
+
+    std::unique_ptr<Slot[]> slots_;
+    size_t cap_ = 0, mask_ = 0, max_ = 0, size_ = 0;
+};
+
+} // namespace vpcfw
