@@ -3,6 +3,8 @@
 // scenarios, tests). The compiled path has its own fixed-layout FlowKey in dataplane/.
 #pragma once
 
+#include <array>
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -30,6 +32,10 @@ struct Packet {
     int vlan = -1;                     // vlan= (stripped before evaluation)
     Frag frag = Frag::None;
     uint32_t frag_id = 1;              // id= : IPv4 identification / IPv6 fragment id
+    // The frame's source MAC, when a capture carries one (replay; not part of the packet
+    // language): origin inference (SEMANTICS.md §2) tries it before the source IP.
+    bool has_src_mac = false;
+    std::array<uint8_t, 6> src_mac{};
 
     Family family() const { return src.family; }
     bool is_tcp() const { return proto == 6; }
