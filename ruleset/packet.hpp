@@ -4,7 +4,6 @@
 #pragma once
 
 #include <array>
-#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
