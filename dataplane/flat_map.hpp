@@ -3,13 +3,16 @@
 // the per-worker state tables need exactly this and nothing the libraries offer fits:
 // rte_hash needs the EAL and hugepage-backed memory for every replay worker and its
 // bulk API costs more than it saves for single probes in the slow path; std containers
-// allocate per insert. All memory is allocated once in the constructor (or reset());
+// allocate per insert. All memory is allocated once in the constructor (or reset(), which may throw
+// std::bad_alloc on the control thread);
 // find/insert/erase never allocate, never lock, never throw. One owner thread.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <memory>
 #include <type_traits>
 
@@ -50,7 +53,10 @@ public:
         mask_ = cap - 1;
         max_ = max_entries;
         size_ = 0;
-        slots_ = std::make_unique<Slot[]>(cap);
+        // calloc: large tables come from fresh zero pages, so capacity that is never used
+        // costs address space, not memory or start-up time.
+        slots_.reset(static_cast<Slot*>(std::calloc(cap, sizeof(Slot))));
+        if (!slots_) throw std::bad_alloc();
     }
     void clear() {
         for (size_t i = 0; i < cap_; ++i) slots_[i].used = 0;
@@ -153,7 +159,10 @@ private:
         }
     }
 
-    std::unique_ptr<Slot[]> slots_;
+    struct Free {
+        void operator()(Slot* p) const { std::free(p); }
+    };
+    std::unique_ptr<Slot[], Free> slots_;
     size_t cap_ = 0, mask_ = 0, max_ = 0, size_ = 0;
 };
 
