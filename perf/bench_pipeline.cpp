@@ -1,0 +1,297 @@
+// Full-path microbenchmarks: Pipeline::process on bursts of 64 frames of the
+// ClassBench-derived "both" network (NACL and SG rules on both sides of every flow), at
+// 100, 1k, 10k and 100k rules, beside their baselines:
+//   pipeline_new/N          every packet opens a flow: parse, SG egress, NACL egress, route,
+//                           NACL ingress, SG ingress, state creation (a fresh Pipeline per
+//                           iteration, built outside the timed region)
+//   pipeline_established/N  the same flows again (TCP ACK / UDP / ICMP echo), after one pass
+//                           created their state; only flows that pass are replayed
+//   reference/N             the reference evaluator on a sample of the same new flows (the
+//                           "compiled >= 100x reference" target)
+//   conntrack baselines     rte_hash (bulk lookup, add) and std::unordered_map keyed by the
+//                           flows' 5-tuples: what a bare flow-table lookup / insert costs
+// Counters: Mpps, cycles per packet and ns per packet from rte_rdtsc around the timed calls,
+// `accepted` (share of packets accepted).
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstring>
+#include <unordered_map>
+#include <vector>
+
+#include <rte_cycles.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+
+#include "control/compiler.hpp"
+#include "dataplane/pipeline.hpp"
+#include "perf/bench_env.hpp"
+#include "ruleset/reference.hpp"
+
+using namespace vpcfw;
+using namespace vpcfw::perf;
+
+namespace {
+
+void set_counters(benchmark::State& state, double total_pkts, uint64_t cycles, double accepted) {
+    double cpp = total_pkts > 0 ? static_cast<double>(cycles) / total_pkts : 0;
+    double ghz = static_cast<double>(rte_get_tsc_hz()) / 1e9;
+    state.counters["cyc/pkt"] = cpp;
+    state.counters["ns/pkt"] = cpp / ghz;
+    state.counters["Mpps"] = cpp > 0 ? ghz * 1e3 / cpp : 0;
+    state.counters["accepted"] = accepted;
+    state.SetItemsProcessed(static_cast<int64_t>(total_pkts));
+}
+
+struct Compiled {
+    std::shared_ptr<const CompiledRuleset> rs;
+    std::vector<std::vector<uint8_t>> syn, again;   // request frames: opening, and a later packet
+};
+
+const Compiled& compiled(size_t count) {
+    static std::map<size_t, Compiled> cache;
+    auto it = cache.find(count);
+    if (it != cache.end()) return it->second;
+    const BenchNet& n = bench_net(count, cb::Form::Both);
+    Compiled c;
+    CompileOptions opt;
+    opt.algorithm = bench_algorithm();
+    auto rs = compile_ruleset(n.net, Settings{}, opt);
+    if (!rs.ok()) {
+        std::fprintf(stderr, "compile_ruleset: %s\n", rs.error().str().c_str());
+        std::exit(3);
+    }
+    c.rs = *rs;
+    for (const auto& f : n.built.flows) {
+        std::vector<uint8_t> a(cb::kFrameLen), b(cb::kFrameLen);
+        cb::build_frame(n.built, f, false, 0x02 /* SYN */, a.data());
+        cb::build_frame(n.built, f, false, 0x10 /* ACK */, b.data());
+        c.syn.push_back(std::move(a));
+        c.again.push_back(std::move(b));
+    }
+    std::fprintf(stderr, "# compile_ruleset %zu rules: %.0f ms (rte_acl_build %.0f ms)\n", count,
+                 c.rs->stats().compile_ms, c.rs->stats().acl_build_ms);
+    return cache[count] = std::move(c);
+}
+
+std::vector<Frame> frames_of(const std::vector<std::vector<uint8_t>>& raw, double ts) {
+    std::vector<Frame> out(raw.size());
+    for (size_t i = 0; i < raw.size(); ++i) {
+        out[i].data = raw[i].data();
+        out[i].caplen = out[i].wirelen = static_cast<uint32_t>(raw[i].size());
+        out[i].link = LinkType::Ethernet;
+        out[i].ts = ts;
+    }
+    return out;
+}
+
+// Runs `frames` through `p` in bursts of kMaxBurst; returns the cycles spent in process().
+uint64_t run(Pipeline& p, const std::vector<Frame>& frames, std::vector<Verdict>& out) {
+    uint64_t cycles = 0;
+    for (size_t i = 0; i < frames.size(); i += kMaxBurst) {
+        size_t m = std::min<size_t>(kMaxBurst, frames.size() - i);
+        uint64_t t0 = rte_rdtsc();
+        p.process(std::span<const Frame>(frames.data() + i, m), std::span<Verdict>(out.data() + i, m));
+        cycles += rte_rdtsc() - t0;
+    }
+    return cycles;
+}
+
+double accepted_share(const std::vector<Verdict>& v) {
+    size_t a = 0;
+    for (const auto& x : v) a += x.action == Action::Accept;
+    return v.empty() ? 0 : static_cast<double>(a) / static_cast<double>(v.size());
+}
+
+void bm_pipeline_new(benchmark::State& state, size_t count) {
+    const Compiled& c = compiled(count);
+    std::vector<Frame> frames = frames_of(c.syn, 1.0);
+    std::vector<Verdict> out(frames.size());
+    uint64_t cycles = 0;
+    double pkts = 0;
+    for (auto _ : state) {
+        state.PauseTiming();
+        auto p = std::make_unique<Pipeline>(Settings{}, 4 * frames.size() + 1024);
+        p->set_ruleset(c.rs.get());
+        state.ResumeTiming();
+        cycles += run(*p, frames, out);
+        pkts += static_cast<double>(frames.size());
+        state.PauseTiming();
+        p.reset();
+        state.ResumeTiming();
+    }
+    set_counters(state, pkts, cycles, accepted_share(out));
+}
+
+void bm_pipeline_established(benchmark::State& state, size_t count) {
+    const Compiled& c = compiled(count);
+    std::vector<Frame> open = frames_of(c.syn, 1.0);
+    std::vector<Verdict> out(open.size());
+    Pipeline p(Settings{}, 4 * open.size() + 1024);
+    p.set_ruleset(c.rs.get());
+    run(p, open, out);
+    // Replay only the flows that were accepted (a dropped flow has no state to hit).
+    std::vector<std::vector<uint8_t>> kept;
+    for (size_t i = 0; i < out.size(); ++i)
+        if (out[i].action == Action::Accept) kept.push_back(c.again[i]);
+    std::vector<Frame> frames = frames_of(kept, 2.0);
+    std::vector<Verdict> out2(frames.size());
+    uint64_t cycles = 0;
+    double pkts = 0;
+    for (auto _ : state) {
+        cycles += run(p, frames, out2);
+        pkts += static_cast<double>(frames.size());
+    }
+    set_counters(state, pkts, cycles, accepted_share(out2));
+    const auto& k = p.counters();
+    char label[96];
+    std::snprintf(label, sizeof label, "flow_cache hits=%llu misses=%llu",
+                  static_cast<unsigned long long>(k.flow_cache_hits), static_cast<unsigned long long>(k.flow_cache_misses));
+    state.SetLabel(label);
+}
+
+// The reference evaluator on (a sample of) the same opening packets.
+void bm_reference(benchmark::State& state, size_t count) {
+    const BenchNet& n = bench_net(count, cb::Form::Both);
+    const Compiled& c = compiled(count);
+    const size_t sample = std::min<size_t>(c.syn.size(), 200);
+    std::vector<Packet> pkts;
+    for (size_t i = 0; i < sample; ++i) {
+        ParseResult r = parse_frame(c.syn[i].data(), cb::kFrameLen, cb::kFrameLen, LinkType::Ethernet);
+        pkts.push_back(to_packet(r));
+    }
+    uint64_t cycles = 0;
+    double total = 0, accepted = 0;
+    for (auto _ : state) {
+        state.PauseTiming();
+        ReferenceEvaluator ref(n.net, Settings{});
+        state.ResumeTiming();
+        uint64_t t0 = rte_rdtsc();
+        for (const auto& p : pkts) {
+            Decision d = ref.evaluate(p, "auto", 1.0);
+            accepted += d.action == Action::Accept;
+        }
+        cycles += rte_rdtsc() - t0;
+        total += static_cast<double>(pkts.size());
+    }
+    set_counters(state, total, cycles, total > 0 ? accepted / total : 0);
+}
+
+// ---- conntrack baselines: a bare flow table keyed by the 5-tuple --------------------------
+
+struct Key5 {
+    uint32_t src, dst;
+    uint16_t sport, dport;
+    uint32_t proto;
+    bool operator==(const Key5&) const = default;
+};
+struct Key5Hash {
+    size_t operator()(const Key5& k) const noexcept { return rte_jhash(&k, sizeof k, 0); }
+};
+
+std::vector<Key5> keys_of(size_t count) {
+    const BenchNet& n = bench_net(count, cb::Form::Both);
+    std::vector<Key5> out;
+    for (const auto& f : n.built.flows) out.push_back(Key5{f.h.src, f.h.dst, f.h.sport, f.h.dport, f.h.proto});
+    return out;
+}
+
+rte_hash* make_hash(size_t entries) {
+    static int serial = 0;
+    char name[32];
+    std::snprintf(name, sizeof name, "bench-ct-%d", serial++);
+    rte_hash_parameters prm{};
+    prm.name = name;
+    prm.entries = static_cast<uint32_t>(entries);
+    prm.key_len = sizeof(Key5);
+    prm.hash_func = rte_jhash;
+    prm.socket_id = SOCKET_ID_ANY;
+    rte_hash* h = rte_hash_create(&prm);
+    if (!h) {
+        std::fprintf(stderr, "rte_hash_create failed\n");
+        std::exit(3);
+    }
+    return h;
+}
+
+void bm_rte_hash_insert(benchmark::State& state, size_t count) {
+    std::vector<Key5> keys = keys_of(count);
+    uint64_t cycles = 0;
+    double total = 0;
+    for (auto _ : state) {
+        state.PauseTiming();
+        rte_hash* h = make_hash(2 * keys.size() + 64);
+        state.ResumeTiming();
+        uint64_t t0 = rte_rdtsc();
+        for (size_t i = 0; i < keys.size(); ++i) rte_hash_add_key_data(h, &keys[i], reinterpret_cast<void*>(i + 1));
+        cycles += rte_rdtsc() - t0;
+        total += static_cast<double>(keys.size());
+        state.PauseTiming();
+        rte_hash_free(h);
+        state.ResumeTiming();
+    }
+    set_counters(state, total, cycles, 1);
+}
+
+void bm_rte_hash_lookup(benchmark::State& state, size_t count) {
+    std::vector<Key5> keys = keys_of(count);
+    rte_hash* h = make_hash(2 * keys.size() + 64);
+    for (size_t i = 0; i < keys.size(); ++i) rte_hash_add_key_data(h, &keys[i], reinterpret_cast<void*>(i + 1));
+    std::vector<const void*> ptrs(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) ptrs[i] = &keys[i];
+    std::vector<void*> data(kMaxBurst);
+    uint64_t cycles = 0, hits = 0;
+    double total = 0;
+    for (auto _ : state) {
+        uint64_t t0 = rte_rdtsc();
+        for (size_t i = 0; i < keys.size(); i += kMaxBurst) {
+            uint32_t m = static_cast<uint32_t>(std::min<size_t>(kMaxBurst, keys.size() - i));
+            uint64_t mask = 0;
+            hits += rte_hash_lookup_bulk_data(h, ptrs.data() + i, m, &mask, data.data());
+        }
+        cycles += rte_rdtsc() - t0;
+        total += static_cast<double>(keys.size());
+    }
+    set_counters(state, total, cycles, total > 0 ? static_cast<double>(hits) / total : 0);
+    rte_hash_free(h);
+}
+
+void bm_unordered_map(benchmark::State& state, size_t count) {
+    std::vector<Key5> keys = keys_of(count);
+    std::unordered_map<Key5, uint32_t, Key5Hash> m;
+    m.reserve(2 * keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) m.emplace(keys[i], static_cast<uint32_t>(i));
+    uint64_t cycles = 0, hits = 0;
+    double total = 0;
+    for (auto _ : state) {
+        uint64_t t0 = rte_rdtsc();
+        for (const auto& k : keys) hits += m.count(k);
+        cycles += rte_rdtsc() - t0;
+        total += static_cast<double>(keys.size());
+    }
+    set_counters(state, total, cycles, total > 0 ? static_cast<double>(hits) / total : 0);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+    if (!start_eal(argv[0])) return 3;
+    std::fprintf(stderr, "# ClassBench family %s, TSC %.2f GHz\n", cb_set().c_str(), rte_get_tsc_hz() / 1e9);
+    for (size_t n : kSizes) {
+        std::string sz = std::to_string(n);
+        auto reg = [&](const std::string& name, auto fn) {
+            benchmark::RegisterBenchmark((name + "/" + sz).c_str(), fn, n)->Unit(benchmark::kMicrosecond);
+        };
+        reg("pipeline_new", bm_pipeline_new);
+        reg("pipeline_established", bm_pipeline_established);
+        if (n <= 10000) reg("reference", bm_reference);
+        reg("conntrack_rte_hash_insert", bm_rte_hash_insert);
+        reg("conntrack_rte_hash_lookup", bm_rte_hash_lookup);
+        reg("conntrack_unordered_map_lookup", bm_unordered_map);
+    }
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
