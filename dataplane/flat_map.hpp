@@ -68,9 +68,16 @@ public:
     size_t bytes() const { return cap_ * sizeof(Slot); }
     bool full() const { return size_ >= max_; }
 
-    V* find(const K& k) {
+    static uint64_t hash(const K& k) { return hash_bytes(&k, sizeof(K)); }
+    // Bursts hash every key first and prefetch its slot, then probe (practice: prefetch).
+    void prefetch(uint64_t h) const {
+        if (cap_) __builtin_prefetch(&slots_[h & mask_]);
+    }
+
+    V* find(const K& k) { return find(k, hash(k)); }
+    V* find(const K& k, uint64_t h) {
         if (cap_ == 0) return nullptr;
-        for (size_t i = hash_bytes(&k, sizeof(K)) & mask_;; i = (i + 1) & mask_) {
+        for (size_t i = h & mask_;; i = (i + 1) & mask_) {
             Slot& s = slots_[i];
             if (!s.used) return nullptr;
             if (std::memcmp(&s.key, &k, sizeof(K)) == 0) return &s.value;

@@ -502,6 +502,10 @@ Packet to_packet(const FlowKey& key) {
 Packet to_packet(const ParseResult& result) {
     Packet p = to_packet(result.key);
     if (result.vlan_count > 0) p.vlan = result.vlan[0];
+    if (result.has_src_mac) {
+        p.has_src_mac = true;
+        std::memcpy(p.src_mac.data(), result.src_mac, 6);
+    }
     return p;
 }
 

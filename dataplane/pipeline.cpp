@@ -134,6 +134,25 @@ struct MacKey {
     uint8_t mac[8];
 };
 
+// The flow cache (ARCHITECTURE.md "Where the cycles go"): a packet whose walk met only
+// connection state at every security group (an established flow) and no stateful choice
+// (no new NAT mapping, no capture-at-instance reading, no fragment, no ICMP error) has a
+// verdict that is a pure function of (origin, 5-tuple, ruleset version) as long as the
+// state it met is still live. The entry keeps that verdict and the state it touched; a
+// hit re-checks the state's liveness and applies the same state updates the walk would.
+struct CacheKey {
+    IpAddr src, dst;
+    uint8_t proto;
+    uint8_t origin_kind;
+    uint8_t has_mac;
+    uint8_t icmp_type, icmp_code;
+    uint8_t pad[3];
+    uint16_t sport, dport, icmp_id;
+    uint8_t mac[6];
+    uint32_t origin_index;
+};
+constexpr unsigned kCacheCt = 4, kCacheNat = 2, kCacheSmall = 2;
+
 EigwKey eigw_key(uint32_t gw, const Packet& p, bool outbound) {
     EigwKey k = zeroed<EigwKey>();
     k.eigw = gw;
@@ -211,7 +230,24 @@ struct Pipeline::Impl {
     FlatMap<ApplianceKey, uint32_t> appliance_az;
     double last_nat_sweep = -1e300;               // time of the latest mapping creation attempt
 
+    struct CacheEntry {
+        uint64_t version;
+        uint8_t nct, nnat, neigw, napp;
+        uint8_t ct_egress;                        // bit i: ct[i] was met leaving the ENI
+        CtKey ct[kCacheCt];
+        NatKey nat_out[kCacheNat];
+        NatInsideKey nat_in[kCacheNat];
+        NatInside nat_inside[kCacheNat];
+        EigwKey eigw[kCacheSmall];
+        ApplianceKey app[kCacheSmall];
+        uint32_t app_az[kCacheSmall];
+        Verdict v;
+    };
+    using CacheMap = FlatMap<CacheKey, CacheEntry>;
+    CacheMap cache;
+
     Impl(const Settings& s, size_t capacity) : cfg(s) {
+        cache.reset(capacity / 2 + 16);
         conntrack.reset(capacity);
         nat_out.reset(capacity / 4 + 16);
         nat_in.reset(capacity / 4 + 16);
@@ -251,12 +287,14 @@ struct Pipeline::Impl {
         unsigned napp = 0;
         bool last_sg_tracked = false, last_sg_seen = false;
         bool overflow = false;
+        bool cacheable = true;   // the verdict may be served from the flow cache (see CacheKey)
         void reset() {
             depth = 0;
             arrived_via_peering = arrived_from_edge = arrived_from_tgw = auto_tracked = false;
             arrival_az = 0;
             nct = nnat = neigw = napp = 0;
             last_sg_tracked = last_sg_seen = overflow = false;
+            cacheable = true;
         }
     };
 
@@ -279,10 +317,18 @@ struct Pipeline::Impl {
     bool drop_step(Ctx& c, Layer l, Reason reason, uint32_t rule) {
         return drop(c, l, R(reason), l == Layer::Route || l == Layer::Tgw ? rule : 0);
     }
-    bool accept(Ctx& c, uint32_t to) {
-        c.v->action = Action::Accept;
-        c.v->layer = Layer::None;
-        c.v->to = to;
+    bool accept(Ctx& c, uint32_t to, const Packet& p, uint32_t toEni = Verdict::kNoEni) {
+        Verdict& v = *c.v;
+        v.action = Action::Accept;
+        v.layer = Layer::None;
+        v.to = to;
+        v.to_eni = toEni;
+        v.out_family = p.src.is_v4() ? 4 : 6;
+        std::memcpy(v.out_src, p.src.bytes.data(), 16);
+        std::memcpy(v.out_dst, p.dst.bytes.data(), 16);
+        v.out_sport = Be16::from_host(p.sport);
+        v.out_dport = Be16::from_host(p.dport);
+        v.out_icmp_id = Be16::from_host(p.icmp_id);
         return true;
     }
     void set_nat(Ctx& c, const IpAddr& a, bool ports, uint16_t port) {
@@ -393,11 +439,13 @@ struct Pipeline::Impl {
     bool untracked_by_rules(const CompiledEni& e, bool egress, const Packet& p) const {
         if (!cfg.untracked_flows) return false;
         if (!p.is_tcp() && !p.is_udp()) return false;
-        if (any_rule_admits(e, egress, p) && all_ports_to_any(e, !egress, p)) return true;
+        // The flag lookups first: they are cheap and usually false.
+        if (all_ports_to_any(e, !egress, p) && any_rule_admits(e, egress, p)) return true;
         bool opener = p.is_udp() || ((p.tcp_flags & kTcpSyn) && !(p.tcp_flags & kTcpAck));
         if (opener) return false;
+        if (!all_ports_to_any(e, egress, p)) return false;
         Packet rev = reply_of(p, p.tcp_flags);
-        return any_rule_admits(e, !egress, rev) && all_ports_to_any(e, egress, p);
+        return any_rule_admits(e, !egress, rev);
     }
 
     CtKey ct_key(uint32_t eni, bool egress, const Packet& p) const {
@@ -478,6 +526,7 @@ struct Pipeline::Impl {
         } else if (cfg.icmp_errors_need_rule) {
             choice(c, kChoiceIcmpErrorsNeedRule);
         }
+        c.cacheable = false;   // judged by rules: the next packet of the flow meets state
         const AclTables& acl = rs->acl();
         const IpAddr& remote = egress ? p.dst : p.src;
         uint16_t l4 = acl_l4_word(p.proto, p.dport, p.icmp_type, p.icmp_code);
@@ -621,7 +670,7 @@ struct Pipeline::Impl {
         if (!sg_check(c, eni, false, p)) return false;
         path(c, e.id);
         if (!eni_has_address(eni, p.dst)) return from_eni_forward(c, eni, p);
-        return accept(c, e.dest_name);
+        return accept(c, e.dest_name, p, eni);
     }
     static bool iequals(const std::string& a, const char* b) {
         size_t n = std::strlen(b);
@@ -640,7 +689,7 @@ struct Pipeline::Impl {
         Service svc = aws_service(e.vpc, e.subnet, p, p.dst);
         if (svc != Service::None) {
             path(c, svc_sym(svc));
-            return accept(c, svc_sym(svc));
+            return accept(c, svc_sym(svc), p);
         }
         if (!sg_check(c, eni, true, p)) return false;
         return route_from_subnet(c, e.subnet, eni, p);
@@ -684,7 +733,7 @@ struct Pipeline::Impl {
             if (ai == kNone) return drop_step(c, Layer::Route, Reason::Blackhole, rule);
             const CompiledEni& a = t->enis[ai];
             if (ai == src_eni) {
-                if (c.depth > 0 && !a.source_dest_check) return accept(c, a.dest_name);
+                if (c.depth > 0 && !a.source_dest_check) return accept(c, a.dest_name, p, ai);
                 return drop_step(c, Layer::Route, Reason::Loop, rule);
             }
             if (a.source_dest_check && !eni_has_address(ai, p.dst)) {
@@ -741,7 +790,7 @@ struct Pipeline::Impl {
         path(c, t->sym_igw[r.target]);
         if (++c.depth > 8) return drop_step(c, Layer::Route, Reason::Loop, r.rule);
         if (owns_public(p.dst)) return from_internet(c, p);
-        return accept(c, t->sym_internet);
+        return accept(c, t->sym_internet, p);
     }
 
     bool via_eigw(Ctx& c, uint32_t subnet, const RouteNh& r, const Packet& p) {
@@ -758,7 +807,7 @@ struct Pipeline::Impl {
         path(c, t->sym_eigw[r.target]);
         if (++c.depth > 8) return drop_step(c, Layer::Route, Reason::Loop, r.rule);
         if (owns_public(p.dst)) return from_internet(c, p);
-        return accept(c, t->sym_internet);
+        return accept(c, t->sym_internet, p);
     }
 
     // ---- §7 NAT gateway -----------------------------------------------------------------
@@ -897,6 +946,7 @@ struct Pipeline::Impl {
                 note(c, t->sym_nat_rst[gi]);
                 return drop(c, Layer::Nat, R(Reason::IdleTimeout));
             }
+            c.cacheable = false;
             last_nat_sweep = c.now;  // the reference sweeps idle mappings here (nat_expire)
             nat_idle_tcp.erase(ik);
             choice(c, kChoiceNatPort);
@@ -996,7 +1046,7 @@ struct Pipeline::Impl {
         auto it = net->index.vpc.find(other.vpc_id);
         if (it == net->index.vpc.end()) {
             note(c, t->sym_pcx_missing_peer[2 * r.target + (meRequester ? 0 : 1)]);
-            return accept(c, t->sym_pcx[r.target]);
+            return accept(c, t->sym_pcx[r.target], p);
         }
         return arrive_over_peering(c, it->second, r.target, p);
     }
@@ -1061,9 +1111,9 @@ struct Pipeline::Impl {
         path(c, r->rule);
         const TgwAttachment* out = r->attachment == kNone ? nullptr : &net->tgw_attachments[r->attachment];
         if (!out || out->state != "available") return drop_step(c, Layer::Tgw, Reason::AttachmentNotAvailable, r->rule);
-        if (out->resource_type != "vpc") return accept(c, t->sym_att[r->attachment]);
+        if (out->resource_type != "vpc") return accept(c, t->sym_att[r->attachment], p);
         auto vit = net->index.vpc.find(out->resource_id);
-        if (vit == net->index.vpc.end()) return accept(c, t->sym_att[r->attachment]);
+        if (vit == net->index.vpc.end()) return accept(c, t->sym_att[r->attachment], p);
         uint32_t az = c.arrival_az;
         if (out->appliance_mode) {
             ApplianceKey k = zeroed<ApplianceKey>();
@@ -1119,7 +1169,7 @@ struct Pipeline::Impl {
             else return drop_step(c, Layer::Route, Reason::NoVpnRoute, r.rule);
         }
         path(c, t->sym_vgw[r.target]);
-        return accept(c, t->sym_vgw[r.target]);
+        return accept(c, t->sym_vgw[r.target], p);
     }
 
     // ---- §8 gateway endpoints ---------------------------------------------------------------
@@ -1138,7 +1188,7 @@ struct Pipeline::Impl {
             c.v->reason = R(Reason::PolicyNotEvaluated);
         }
         path(c, t->sym_endpoint[r.target]);
-        return accept(c, t->sym_endpoint[r.target]);
+        return accept(c, t->sym_endpoint[r.target], p);
     }
 
     // ---- from outside ---------------------------------------------------------------------
@@ -1219,7 +1269,7 @@ struct Pipeline::Impl {
                     c.auto_tracked = true;
                     note(c, t->sym_gwlb_note);
                     const Route& route = net->route_tables[edge].routes[m->route];
-                    return accept(c, rs->names().find(route.target));
+                    return accept(c, rs->names().find(route.target), p);
                 }
             }
         }
@@ -1328,6 +1378,7 @@ struct Pipeline::Impl {
     }
 
     bool seen_at_instance(Ctx& c, uint32_t eni, Packet p) {
+        c.cacheable = false;
         choice(c, kChoiceCaptureAtInstance);
         c.v->origin_how = OriginHow::SeenAt;
         c.v->origin_eni = t->enis[eni].id;
@@ -1355,6 +1406,92 @@ struct Pipeline::Impl {
             }
         }
         return from_internet(c, p);
+    }
+
+    // ---- the flow cache ----------------------------------------------------------------------
+    static CacheKey cache_key(const ParsedPacket& in) {
+        CacheKey k = zeroed<CacheKey>();
+        const FlowKey& f = in.key;
+        k.src.family = k.dst.family = f.version == 6 ? Family::V6 : Family::V4;
+        std::memcpy(k.src.bytes.data(), f.src, 16);
+        std::memcpy(k.dst.bytes.data(), f.dst, 16);
+        k.proto = f.proto;
+        k.sport = f.sport.raw;
+        k.dport = f.dport.raw;
+        k.icmp_id = f.icmp_id.raw;
+        k.origin_kind = static_cast<uint8_t>(in.origin.kind);
+        k.origin_index = in.origin.index;
+        if (in.has_src_mac && in.origin.kind == OriginSpec::Kind::Auto) {
+            k.has_mac = 1;
+            std::memcpy(k.mac, in.src_mac, 6);
+        }
+        return k;
+    }
+    // Serves a packet from the cache when its entry is current and every piece of state it
+    // rests on is still live; applies the walk's state updates. False: walk the path.
+    bool cache_hit(const ParsedPacket& in, const CacheKey& key, uint64_t h, Verdict& v) {
+        CacheEntry* e = cache.find(key, h);
+        if (!e || e->version != rs->version()) return false;
+        double now = in.ts;
+        CtEntry* ce[kCacheCt];
+        for (unsigned i = 0; i < e->nct; ++i)
+            if (!(ce[i] = ct_find(e->ct[i], now))) return false;
+        for (unsigned i = 0; i < e->nnat; ++i) {
+            const NatEntry* n = nat_out.find(e->nat_out[i]);
+            if (!n || !nat_live(*n, now)) return false;
+        }
+        uint8_t flags = in.key.proto == 6 ? in.key.tcp_flags : 0;
+        for (unsigned i = 0; i < e->nct; ++i) {
+            CtEntry* x = ce[i];
+            bool egress = (e->ct_egress >> i) & 1;
+            x->last_seen = now;
+            bool fromOpener = egress == x->opened_by_local;
+            if (egress) ++x->pkts_out; else ++x->pkts_in;
+            if (e->ct[i].proto == 6) {
+                if (!fromOpener) x->seen_reply = true;
+                else if (x->seen_reply && (flags & kTcpAck)) x->established = true;
+                if (flags & kTcpRst) x->rst = true;
+                if (flags & kTcpFin) (egress ? x->fin_local : x->fin_remote) = true;
+            }
+        }
+        for (unsigned i = 0; i < e->nnat; ++i) {
+            NatEntry* n = nat_out.find(e->nat_out[i]);
+            n->inside = e->nat_inside[i];
+            n->last_seen = now;
+            nat_in.put(e->nat_in[i], e->nat_out[i]);
+        }
+        for (unsigned i = 0; i < e->neigw; ++i) eigw.put(e->eigw[i], now);
+        for (unsigned i = 0; i < e->napp; ++i) appliance_az.put(e->app[i], e->app_az[i]);
+        v = e->v;
+        return true;
+    }
+    void cache_store(const CacheKey& key, uint64_t h, const Ctx& c, const Verdict& v) {
+        if (c.nct > kCacheCt || c.nnat > kCacheNat || c.neigw > kCacheSmall || c.napp > kCacheSmall) return;
+        if (cache.full()) cache.clear();   // a new generation; live flows come back on their next packet
+        (void)h;
+        CacheEntry e;
+        e.version = rs->version();
+        e.nct = static_cast<uint8_t>(c.nct);
+        e.nnat = static_cast<uint8_t>(c.nnat);
+        e.neigw = static_cast<uint8_t>(c.neigw);
+        e.napp = static_cast<uint8_t>(c.napp);
+        e.ct_egress = 0;
+        for (unsigned i = 0; i < c.nct; ++i) {
+            e.ct[i] = c.ct[i].key;
+            if (c.ct[i].egress) e.ct_egress |= static_cast<uint8_t>(1u << i);
+        }
+        for (unsigned i = 0; i < c.nnat; ++i) {
+            e.nat_out[i] = c.nat[i].out;
+            e.nat_in[i] = c.nat[i].in;
+            e.nat_inside[i] = c.nat[i].inside;
+        }
+        for (unsigned i = 0; i < c.neigw; ++i) e.eigw[i] = c.eigw[i];
+        for (unsigned i = 0; i < c.napp; ++i) {
+            e.app[i] = c.app_key[i];
+            e.app_az[i] = c.app_az[i];
+        }
+        e.v = v;
+        cache.put(key, e);
     }
 
     // ---- one packet ------------------------------------------------------------------------
@@ -1439,7 +1576,7 @@ struct Pipeline::Impl {
                     v.origin_how = OriginHow::Ip;
                     if (dstEni != kNone) {
                         path(c, svc_sym(svc));
-                        ok = accept(c, t->enis[dstEni].id);
+                        ok = accept(c, t->enis[dstEni].id, p, dstEni);
                     } else {
                         ok = drop(c, Layer::Route, R(Reason::NoDestination));
                     }
@@ -1482,6 +1619,11 @@ struct Pipeline::Impl {
             for (unsigned i = 0; i < c.napp; ++i) appliance_az.put(c.app_key[i], c.app_az[i]);
         }
         v.tracked = ok && c.last_sg_seen && c.last_sg_tracked;
+        if (ok && c.cacheable && !c.overflow && p.frag == Frag::None &&
+            !(p.is_icmp() && is_icmp_error(p.proto, p.icmp_type))) {
+            CacheKey key = cache_key(in);
+            cache_store(key, CacheMap::hash(key), c, v);
+        }
         if (p.frag == Frag::First) {
             FragKey k = zeroed<FragKey>();
             k.src = origSrc;
@@ -1534,15 +1676,34 @@ const CompiledRuleset* Pipeline::ruleset() const { return impl_->rs; }
 
 void Pipeline::process_parsed(std::span<const ParsedPacket> burst, std::span<Verdict> out) {
     Impl& m = *impl_;
-    for (size_t i = 0; i < burst.size() && i < out.size(); ++i) {
-        m.evaluate(burst[i], out[i], m.ctx);
-        PipelineCounters& k = m.counters;
+    size_t n = std::min({burst.size(), out.size(), static_cast<size_t>(kMaxBurst)});
+    // Stage 1: flow-cache keys and hashes for the burst, slots prefetched.
+    CacheKey keys[kMaxBurst];
+    uint64_t hashes[kMaxBurst];
+    bool lookup[kMaxBurst];
+    for (size_t i = 0; i < n; ++i) {
+        const ParsedPacket& pp = burst[i];
+        lookup[i] = pp.reason == ParseReason::Ok && pp.key.frag == FragState::None && !(pp.key.flags & kKeyIcmpError);
+        if (!lookup[i]) continue;
+        keys[i] = Impl::cache_key(pp);
+        hashes[i] = Impl::CacheMap::hash(keys[i]);
+        m.cache.prefetch(hashes[i]);
+    }
+    // Stage 2: in input order (state flows from one packet to the next): a cache hit, or
+    // the walk over the compiled tables.
+    PipelineCounters& k = m.counters;
+    for (size_t i = 0; i < n; ++i) {
+        if (lookup[i] && m.rs && m.cache_hit(burst[i], keys[i], hashes[i], out[i])) {
+            ++k.flow_cache_hits;
+        } else {
+            m.evaluate(burst[i], out[i], m.ctx);
+            ++k.flow_cache_misses;
+        }
         ++k.packets;
         k.bytes += burst[i].key.l3_len.host();
         if (out[i].action == Action::Accept) ++k.accepted;
         else ++k.dropped[static_cast<unsigned>(out[i].layer) & 15];
         if (burst[i].reason != ParseReason::Ok) ++k.parse_errors[static_cast<unsigned>(burst[i].reason) & 15];
-        ++k.flow_cache_misses;
     }
     m.counters.conntrack_entries = m.conntrack.size();
     m.counters.nat_mappings = m.nat_out.size();

@@ -86,6 +86,16 @@ struct Verdict {
     Be32 nat_addr[4];
     uint32_t path[kVerdictMaxPath];
     uint32_t notes[kVerdictMaxNotes];
+    // ACCEPT only: the packet as it leaves towards `to`, after every translation on the
+    // path (IGW 1:1 NAT, NAT gateway SNAT or de-NAT), in FlowKey's form (IPv4 in word 0,
+    // network order); the ICMP query identifier in out_icmp_id. `to_eni` is the dense
+    // model index of the receiving ENI (kNoEni when `to` is not an ENI). A live dataplane
+    // rewrites and forwards the frame from these.
+    static constexpr uint32_t kNoEni = 0xffffffffu;
+    uint32_t to_eni = kNoEni;
+    uint8_t out_family = 0;
+    Be32 out_src[4], out_dst[4];
+    Be16 out_sport, out_dport, out_icmp_id;
 };
 
 // Verdict -> Decision (no trace). `flow` is the decision's flow text (the packet's 5-tuple,
