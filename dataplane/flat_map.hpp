@@ -73,6 +73,13 @@ public:
     void prefetch(uint64_t h) const {
         if (cap_) __builtin_prefetch(&slots_[h & mask_]);
     }
+    // Prefetches the slot and the value's first line (for values larger than a line).
+    void prefetch_value(uint64_t h) const {
+        if (!cap_) return;
+        const Slot* s = &slots_[h & mask_];
+        __builtin_prefetch(s);
+        __builtin_prefetch(&s->value);
+    }
 
     V* find(const K& k) { return find(k, hash(k)); }
     V* find(const K& k, uint64_t h) {
@@ -144,10 +151,11 @@ public:
     }
 
 private:
+    // `used` and the key first: a probe that misses reads one cache line.
     struct Slot {
+        uint8_t used;
         K key;
         V value;
-        uint8_t used;
     };
     void erase_slot(size_t i) {
         slots_[i].used = 0;

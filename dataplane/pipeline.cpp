@@ -234,6 +234,7 @@ struct Pipeline::Impl {
         uint64_t version;
         uint8_t nct, nnat, neigw, napp;
         uint8_t ct_egress;                        // bit i: ct[i] was met leaving the ENI
+        uint64_t ct_hash[kCacheCt];               // hashes of ct[], for prefetch and probe
         CtKey ct[kCacheCt];
         NatKey nat_out[kCacheNat];
         NatInsideKey nat_in[kCacheNat];
@@ -494,8 +495,9 @@ struct Pipeline::Impl {
             return true;
         });
     }
-    CtEntry* ct_find(const CtKey& k, double now) {
-        CtEntry* e = conntrack.find(k);
+    CtEntry* ct_find(const CtKey& k, double now) { return ct_find(k, decltype(conntrack)::hash(k), now); }
+    CtEntry* ct_find(const CtKey& k, uint64_t h, double now) {
+        CtEntry* e = conntrack.find(k, h);
         if (!e) return nullptr;
         if (now - e->last_seen > ct_timeout(k, *e)) {
             conntrack.erase(k);
@@ -1429,13 +1431,12 @@ struct Pipeline::Impl {
     }
     // Serves a packet from the cache when its entry is current and every piece of state it
     // rests on is still live; applies the walk's state updates. False: walk the path.
-    bool cache_hit(const ParsedPacket& in, const CacheKey& key, uint64_t h, Verdict& v) {
-        CacheEntry* e = cache.find(key, h);
+    bool cache_hit(const ParsedPacket& in, CacheEntry* e, Verdict& v) {
         if (!e || e->version != rs->version()) return false;
         double now = in.ts;
         CtEntry* ce[kCacheCt];
         for (unsigned i = 0; i < e->nct; ++i)
-            if (!(ce[i] = ct_find(e->ct[i], now))) return false;
+            if (!(ce[i] = ct_find(e->ct[i], e->ct_hash[i], now))) return false;
         for (unsigned i = 0; i < e->nnat; ++i) {
             const NatEntry* n = nat_out.find(e->nat_out[i]);
             if (!n || !nat_live(*n, now)) return false;
@@ -1478,6 +1479,7 @@ struct Pipeline::Impl {
         e.ct_egress = 0;
         for (unsigned i = 0; i < c.nct; ++i) {
             e.ct[i] = c.ct[i].key;
+            e.ct_hash[i] = decltype(conntrack)::hash(c.ct[i].key);
             if (c.ct[i].egress) e.ct_egress |= static_cast<uint8_t>(1u << i);
         }
         for (unsigned i = 0; i < c.nnat; ++i) {
@@ -1687,17 +1689,29 @@ void Pipeline::process_parsed(std::span<const ParsedPacket> burst, std::span<Ver
         if (!lookup[i]) continue;
         keys[i] = Impl::cache_key(pp);
         hashes[i] = Impl::CacheMap::hash(keys[i]);
-        m.cache.prefetch(hashes[i]);
+        m.cache.prefetch_value(hashes[i]);
     }
-    // Stage 2: in input order (state flows from one packet to the next): a cache hit, or
-    // the walk over the compiled tables.
-    PipelineCounters& k = m.counters;
+    // Stage 2: find the entries (their slots are arriving) and prefetch the connection
+    // state they rest on.
+    Impl::CacheEntry* entries[kMaxBurst];
     for (size_t i = 0; i < n; ++i) {
-        if (lookup[i] && m.rs && m.cache_hit(burst[i], keys[i], hashes[i], out[i])) {
+        entries[i] = lookup[i] ? m.cache.find(keys[i], hashes[i]) : nullptr;
+        if (Impl::CacheEntry* e = entries[i])
+            for (unsigned j = 0; j < e->nct; ++j) m.conntrack.prefetch(e->ct_hash[j]);
+    }
+    // Stage 3: in input order (state flows from one packet to the next): a cache hit, or
+    // the walk over the compiled tables. An entry found in stage 2 may have been replaced
+    // by an earlier packet's walk in this burst: look it up again after a miss.
+    PipelineCounters& k = m.counters;
+    bool lookup_fresh = true;
+    for (size_t i = 0; i < n; ++i) {
+        if (i > 0 && lookup[i] && !lookup_fresh) entries[i] = m.cache.find(keys[i], hashes[i]);
+        if (lookup[i] && m.rs && m.cache_hit(burst[i], entries[i], out[i])) {
             ++k.flow_cache_hits;
         } else {
             m.evaluate(burst[i], out[i], m.ctx);
             ++k.flow_cache_misses;
+            lookup_fresh = false;   // the walk may have inserted or moved cache entries
         }
         ++k.packets;
         k.bytes += burst[i].key.l3_len.host();
