@@ -176,6 +176,7 @@ struct Builder {
             for (const auto& a : net.nat_gateways[i].addresses)
                 if (!natOfEni.count(a.eni_id)) natOfEni[a.eni_id] = i;
         t.public_source_base.resize(net.enis.size());
+        std::map<std::vector<std::string>, uint32_t> anySetOf;
         for (Idx i = 0; i < net.enis.size(); ++i) {
             const Eni& e = net.enis[i];
             CompiledEni& c = t.enis[i];
@@ -207,31 +208,38 @@ struct Builder {
                     if (in && in->state != "running") c.usable_reason = t.sym_reason[static_cast<int>(Reason::InstanceNotRunning)];
                 }
             }
-            // §4 untracked predicate inputs.
-            for (int dir = 0; dir < 2; ++dir) {
-                for (const auto& gid : e.groups) {
-                    const SecurityGroup* g = net.security_group(gid);
-                    if (!g) continue;
-                    for (const auto& r : dir ? g->egress : g->ingress) {
-                        if (r.peer != PeerKind::Cidr || !r.cidr.is_any()) continue;
-                        int fam = r.cidr.family() == Family::V4 ? 0 : 1;
-                        c.any_rules[dir].push_back(
-                            CompiledEni::AnyRule{r.proto, r.from_port, r.to_port, static_cast<uint8_t>(r.cidr.family())});
-                        for (int pi = 0; pi < 2; ++pi) {
-                            int proto = pi == 0 ? kProtoTcp : kProtoUdp;
-                            if (r.proto == kProtoAll ||
-                                (r.proto == proto && (r.from_port == -1 || (r.from_port <= 0 && r.to_port >= 65535))))
-                                c.all_ports_any[dir][fam][pi] = true;
-                        }
-                    }
-                }
-            }
+            // §4 untracked predicate inputs, per distinct group list.
+            auto [it, fresh] = anySetOf.try_emplace(e.groups, static_cast<uint32_t>(t.any_sets.size()));
+            if (fresh) t.any_sets.push_back(any_peer_rules(e.groups));
+            c.any_set = it->second;
             t.public_source_base[i] = static_cast<uint32_t>(t.sym_public_source.size());
             for (const auto& p : e.private_ips)
                 t.sym_public_source.push_back(p.public_ip ? sym("source " + p.public_ip->str() + " is the public address of " + e.id,
                                                                 SymKind::Note)
                                                           : 0);
         }
+    }
+
+    AnyPeerRules any_peer_rules(const std::vector<std::string>& groups) {
+        AnyPeerRules a;
+        for (int dir = 0; dir < 2; ++dir)
+            for (const auto& gid : groups) {
+                const SecurityGroup* g = net.security_group(gid);
+                if (!g) continue;
+                for (const auto& r : dir ? g->egress : g->ingress) {
+                    if (r.peer != PeerKind::Cidr || !r.cidr.is_any()) continue;
+                    int fam = r.cidr.family() == Family::V4 ? 0 : 1;
+                    a.rules[dir].push_back(
+                        AnyPeerRules::Rule{r.proto, r.from_port, r.to_port, static_cast<uint8_t>(r.cidr.family())});
+                    for (int pi = 0; pi < 2; ++pi) {
+                        int proto = pi == 0 ? kProtoTcp : kProtoUdp;
+                        if (r.proto == kProtoAll ||
+                            (r.proto == proto && (r.from_port == -1 || (r.from_port <= 0 && r.to_port >= 65535))))
+                            a.all_ports_any[dir][fam][pi] = true;
+                    }
+                }
+            }
+        return a;
     }
 
     void subnets_vpcs() {

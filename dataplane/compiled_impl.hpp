@@ -78,14 +78,19 @@ struct CompiledEni {
     bool deny_all_igw = false;
     bool has_prefixes = false;
     ConntrackTimeouts timeouts;
-    // §4 untracked predicate: rules whose peer is 0.0.0.0/0 or ::/0, per direction
-    // (0 ingress, 1 egress), and whether such a rule covers every port of TCP / UDP.
-    struct AnyRule {
+    uint32_t any_set = 0;      // index into Impl::any_sets (§4 untracked predicate)
+};
+
+// §4 untracked predicate inputs of one ordered group list (shared by every ENI with that
+// list): the rules whose peer is 0.0.0.0/0 or ::/0, per direction (0 ingress, 1 egress),
+// and whether such a rule covers every port of TCP / UDP.
+struct AnyPeerRules {
+    struct Rule {
         int proto;
         int from, to;
         uint8_t family;
     };
-    std::vector<AnyRule> any_rules[2];
+    std::vector<Rule> rules[2];
     bool all_ports_any[2][2][2] = {};  // [dir][family v4=0/v6=1][tcp=0/udp=1]
 };
 
@@ -144,6 +149,7 @@ inline constexpr const char* kServiceNames[] = {"", "amazon-dns", "instance-meta
 
 struct CompiledRuleset::Impl {
     std::vector<CompiledEni> enis;
+    std::vector<AnyPeerRules> any_sets;
     std::vector<CompiledSubnet> subnets;
     std::vector<CompiledVpc> vpcs;
     std::vector<CompiledFib<RouteNh>> route_tables;

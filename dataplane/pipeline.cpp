@@ -421,7 +421,7 @@ struct Pipeline::Impl {
 
     // ---- §4 security groups ------------------------------------------------------------
     bool any_rule_admits(const CompiledEni& e, int dir, const Packet& p) const {
-        for (const auto& r : e.any_rules[dir]) {
+        for (const auto& r : t->any_sets[e.any_set].rules[dir]) {
             if (r.family != static_cast<uint8_t>(p.family())) continue;
             if (r.proto != kProtoAll && r.proto != p.proto) continue;
             if (r.proto == kProtoTcp || r.proto == kProtoUdp) {
@@ -435,7 +435,7 @@ struct Pipeline::Impl {
         return false;
     }
     bool all_ports_to_any(const CompiledEni& e, int dir, const Packet& p) const {
-        return e.all_ports_any[dir][p.src.is_v4() ? 0 : 1][p.is_tcp() ? 0 : 1];
+        return t->any_sets[e.any_set].all_ports_any[dir][p.src.is_v4() ? 0 : 1][p.is_tcp() ? 0 : 1];
     }
     bool untracked_by_rules(const CompiledEni& e, bool egress, const Packet& p) const {
         if (!cfg.untracked_flows) return false;
