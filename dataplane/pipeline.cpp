@@ -1503,8 +1503,10 @@ struct Pipeline::Impl {
         c.v = &v;
         c.now = in.ts;
         if (in.reason != ParseReason::Ok) {
+            // Nothing to infer an origin from; an explicit origin is reported as given.
             drop(c, Layer::Parse, t->sym_parse[static_cast<unsigned>(in.reason) & 15]);
-            v.origin_how = OriginHow::None;
+            v.from = in.origin.kind == OriginSpec::Kind::Auto ? 0 : origin_sym(in.origin);
+            v.origin_how = v.from ? OriginHow::Given : OriginHow::None;
             return;
         }
         Packet p = to_packet(in.key);

@@ -1598,8 +1598,24 @@ struct ReferenceEvaluator::State {
         std::string from = fromSpec.empty() ? "auto" : fromSpec;
         bool ok = false;
         if (from == "auto") {
+            // §2: the source MAC of an ENI names the sender before any address does.
+            Idx macEni = kNone;
+            if (p.has_src_mac) {
+                std::string mac;
+                for (unsigned b = 0; b < 6; ++b) {
+                    if (b) mac += ':';
+                    mac += "0123456789abcdef"[p.src_mac[b] >> 4];
+                    mac += "0123456789abcdef"[p.src_mac[b] & 15];
+                }
+                for (Idx i = 0; i < net.enis.size() && macEni == kNone; ++i)
+                    if (!net.enis[i].mac.empty() && net.enis[i].mac == mac) macEni = i;
+            }
             Idx e = eni_by_any_private(p.src);
-            if (e != kNone) {
+            if (macEni != kNone) {
+                d.from = net.enis[macEni].id;
+                d.origin = "mac";
+                ok = from_eni(c, macEni, p);
+            } else if (e != kNone) {
                 d.from = net.enis[e].id;
                 d.origin = "ip";
                 ok = from_eni(c, e, p);

@@ -216,3 +216,32 @@ TEST(Reference, ExpiredEntriesDoNotCountTowardsCapacity) {
     Decision later = run(r, "udp 10.0.1.10:1003 -> 10.0.1.11:53", 100);
     EXPECT_EQ(later.action, Action::Accept) << decision_text(later);
 }
+
+TEST(Reference, SourceMacOfAnEniNamesTheOriginBeforeTheSourceIp) {
+    auto r = make();
+    // From eni-a's address but with eni-a2's MAC (0a:00:00:00:00:0c): the MAC decides, and
+    // eni-a2's source/destination check then refuses an address that is not its own.
+    Packet p = *parse_packet("tcp 10.0.1.10:40000 -> 10.0.1.11:22");
+    p.has_src_mac = true;
+    p.src_mac = {0x0a, 0x00, 0x00, 0x00, 0x00, 0x0c};
+    Decision d = r.evaluate(p, "auto", 0);
+    EXPECT_EQ(d.from, "eni-a2");
+    EXPECT_EQ(d.origin, "mac");
+    EXPECT_EQ(d.layer, Layer::Origin);
+    EXPECT_EQ(d.reason, "source-dest-check");
+    // eni-a's own MAC.
+    p.src_mac = {0x0a, 0x00, 0x00, 0x00, 0x00, 0x0a};
+    d = r.evaluate(p, "auto", 1);
+    EXPECT_EQ(d.from, "eni-a");
+    EXPECT_EQ(d.origin, "mac");
+    // A MAC no ENI has: the source IP decides as before.
+    p.src_mac = {0x02, 0x42, 0xac, 0x11, 0x00, 0x02};
+    d = r.evaluate(p, "auto", 2);
+    EXPECT_EQ(d.from, "eni-a");
+    EXPECT_EQ(d.origin, "ip");
+    // An explicit origin overrides the MAC.
+    p.src_mac = {0x0a, 0x00, 0x00, 0x00, 0x00, 0x0c};
+    d = r.evaluate(p, "eni-a", 3);
+    EXPECT_EQ(d.from, "eni-a");
+    EXPECT_EQ(d.origin, "given");
+}

@@ -1,0 +1,26 @@
+// The compiled replay engine: one Pipeline (this worker's state) over a CompiledRuleset
+// shared by every worker. The ruleset is compiled once by the caller (control/, which owns
+// the compiler) and handed in.
+#pragma once
+
+#include <memory>
+
+#include "dataplane/compiled.hpp"
+#include "dataplane/pipeline.hpp"
+#include "pcap/engine.hpp"
+
+namespace vpcfw {
+
+class CompiledReplayEngine final : public ReplayEngine {
+public:
+    CompiledReplayEngine(std::shared_ptr<const CompiledRuleset> rs, const Settings& settings, size_t capacity);
+    void evaluate(std::span<const Frame> frames, std::span<const ParseResult> parsed, std::span<Verdict> out) override;
+    const Names& names() const override { return rs_->names(); }
+    const PipelineCounters& counters() const { return pipe_.counters(); }
+
+private:
+    std::shared_ptr<const CompiledRuleset> rs_;
+    Pipeline pipe_;
+};
+
+} // namespace vpcfw

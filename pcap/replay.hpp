@@ -1,0 +1,76 @@
+// The replay driver: reads a capture in chunks, parses and shards each chunk over N worker
+// threads (one ReplayEngine each, flows kept on one worker by FlowSharder), evaluates every
+// worker's packets in input order in bursts, then writes every output in input order on
+// the main thread — so the output is byte-identical for any N and either engine.
+// Cold entry point (control/cli calls it); the per-packet work happens in the engines.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include <memory>
+
+#include "dataplane/compiled.hpp"
+#include "pcap/engine.hpp"
+#include "ruleset/model.hpp"
+#include "ruleset/reference.hpp"
+
+namespace vpcfw {
+
+struct ReplayOptions {
+    std::string pcap;                  // input capture
+    EngineKind engine = EngineKind::Reference;
+    unsigned workers = 1;
+    std::string from = "auto";         // origin of every packet (--from)
+    std::string decisions;             // outputs; empty = not written
+    std::string flow_logs;
+    std::string flow_log_format;       // empty = AWS's default (version 2)
+    int flow_log_interval = 600;
+    std::string accepted, dropped;     // pcapng captures
+    bool progress = false;             // progress bar on stderr
+    size_t chunk_frames = 65536;       // frames read, sharded and evaluated at a time
+    size_t chunk_bytes = 64u << 20;    // and at most this many captured bytes
+    Settings settings;
+    // EngineKind::Compiled: the ruleset, compiled once by the caller (control/ owns the
+    // compiler) and shared by every worker's pipeline.
+    std::shared_ptr<const CompiledRuleset> compiled;
+};
+
+struct ReplaySummary {
+    std::string pcap;
+    std::string engine;
+    unsigned workers = 1;
+    uint64_t packets = 0;
+    uint64_t bytes = 0;                // wire bytes
+    uint64_t accepted = 0;
+    uint64_t dropped = 0;
+    std::map<std::string, uint64_t> dropped_by_layer;
+    std::map<std::string, uint64_t> parse_reasons;
+    std::map<std::string, uint64_t> drop_rules;   // "layer rule-or-(reason)" -> packets
+    std::map<std::string, uint64_t> to;           // ACCEPT destinations
+    uint64_t flows = 0;
+    uint64_t truncated = 0;            // caplen < wire length
+    uint64_t broken = 0;               // unreadable records (reading stopped)
+    bool own_pcapng_reader = false;
+    uint64_t flow_log_records = 0;
+    double load_s = 0, compile_s = 0;  // filled by the caller
+    double elapsed_s = 0;              // the replay loop: read, parse, evaluate, write
+    double evaluate_s = 0;             // of which evaluating (parse + engines)
+    double mpps = 0;                   // packets / elapsed_s / 1e6
+};
+
+// Runs the replay. Errors: Error::code "usage" (bad input: capture, --from, format; exit 2)
+// or "runtime" (an output cannot be written, an engine failed; exit 3).
+Result<ReplaySummary> run_replay(const Network& net, const ReplayOptions& opt, std::ostream& err);
+
+// The human table for stdout, and the --summary-json object (INTERFACE.md keys).
+void print_summary(const ReplaySummary& s, std::ostream& out);
+nlohmann::json summary_json(const ReplaySummary& s);
+
+// "1718000000.000123" from nanoseconds: the shortest exact decimal (at least one digit).
+std::string ts_text(int64_t ts_ns);
+
+} // namespace vpcfw

@@ -1,0 +1,244 @@
+// CaptureReader on hand-made files (truncated records, cut files, garbage, both pcapng byte
+// orders, if_tsresol) and on the shared pcapng files libpcap refuses; PcapngWriter read back.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include "pcap/reader.hpp"
+#include "pcap/writer.hpp"
+
+using namespace vpcfw;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string tmp(const std::string& name) {
+    return (fs::temp_directory_path() / ("vpcfw-reader-" + std::to_string(::getpid()) + "-" + name)).string();
+}
+
+void write_file(const std::string& path, const std::vector<uint8_t>& b) {
+    std::ofstream f(path, std::ios::binary);
+    f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+void put32(std::vector<uint8_t>& b, uint32_t v, bool big = false) {
+    for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(big ? v >> (24 - 8 * i) : v >> (8 * i)));
+}
+void put16(std::vector<uint8_t>& b, uint16_t v, bool big = false) {
+    for (int i = 0; i < 2; ++i) b.push_back(static_cast<uint8_t>(big ? v >> (8 - 8 * i) : v >> (8 * i)));
+}
+
+// A classic pcap: `n` 60-byte Ethernet frames, the second one with caplen < len.
+std::vector<uint8_t> small_pcap(int n) {
+    std::vector<uint8_t> b;
+    put32(b, 0xa1b2c3d4);
+    put16(b, 2);
+    put16(b, 4);
+    put32(b, 0);
+    put32(b, 0);
+    put32(b, 65535);
+    put32(b, 1);
+    for (int i = 0; i < n; ++i) {
+        put32(b, 1000 + i);
+        put32(b, 5);
+        put32(b, 60);
+        put32(b, i == 1 ? 100 : 60);
+        for (int k = 0; k < 60; ++k) b.push_back(static_cast<uint8_t>(k));
+    }
+    return b;
+}
+
+std::vector<CapturePacket> read_all(CaptureReader& r, std::vector<std::vector<uint8_t>>* data = nullptr) {
+    std::vector<CapturePacket> out;
+    CapturePacket p;
+    while (r.next(p)) {
+        out.push_back(p);
+        if (data) data->emplace_back(p.data, p.data + p.caplen);
+    }
+    return out;
+}
+
+// One pcapng section in the given byte order: two interfaces of different link types
+// (Ethernet in microseconds, raw IP with if_tsresol = 9), an EPB on each and an SPB.
+std::vector<uint8_t> mixed_pcapng(bool big) {
+    std::vector<uint8_t> b;
+    auto block = [&](uint32_t type, const std::vector<uint8_t>& body) {
+        put32(b, type, big);
+        put32(b, static_cast<uint32_t>(body.size() + 12), big);
+        b.insert(b.end(), body.begin(), body.end());
+        put32(b, static_cast<uint32_t>(body.size() + 12), big);
+    };
+    std::vector<uint8_t> shb;
+    put32(shb, 0x1A2B3C4D, big);
+    put16(shb, 1, big);
+    put16(shb, 0, big);
+    for (int i = 0; i < 8; ++i) shb.push_back(0xff);
+    block(0x0A0D0D0A, shb);
+    std::vector<uint8_t> idb0;
+    put16(idb0, 1, big);
+    put16(idb0, 0, big);
+    put32(idb0, 0, big);
+    block(1, idb0);
+    std::vector<uint8_t> idb1;
+    put16(idb1, 101, big);
+    put16(idb1, 0, big);
+    put32(idb1, 0, big);
+    put16(idb1, 9, big);   // if_tsresol
+    put16(idb1, 1, big);
+    idb1.insert(idb1.end(), {9, 0, 0, 0});
+    put16(idb1, 0, big);
+    put16(idb1, 0, big);
+    block(1, idb1);
+    auto epb = [&](uint32_t iface, uint64_t ts, uint32_t len) {
+        std::vector<uint8_t> e;
+        put32(e, iface, big);
+        put32(e, static_cast<uint32_t>(ts >> 32), big);
+        put32(e, static_cast<uint32_t>(ts), big);
+        put32(e, len, big);
+        put32(e, len, big);
+        for (uint32_t k = 0; k < len; ++k) e.push_back(static_cast<uint8_t>(k));
+        while (e.size() % 4) e.push_back(0);
+        block(6, e);
+    };
+    epb(0, 1500000000ull * 1000000 + 250, 42);
+    epb(1, 1500000000ull * 1000000000 + 7, 21);
+    std::vector<uint8_t> spb;
+    put32(spb, 30, big);
+    for (int k = 0; k < 32; ++k) spb.push_back(1);
+    block(3, spb);
+    return b;
+}
+
+} // namespace
+
+TEST(Reader, PcapCountsTruncatedPacketsAndKeepsTimestamps) {
+    std::string path = tmp("small.pcap");
+    write_file(path, small_pcap(3));
+    auto r = CaptureReader::open(path);
+    ASSERT_TRUE(r) << r.error().str();
+    auto pkts = read_all(**r);
+    ASSERT_EQ(pkts.size(), 3u);
+    EXPECT_EQ(pkts[0].ts_ns, 1000ll * 1000000000 + 5000);
+    EXPECT_EQ(pkts[1].caplen, 60u);
+    EXPECT_EQ(pkts[1].wirelen, 100u);
+    EXPECT_EQ((*r)->problems().truncated, 1u);
+    EXPECT_EQ((*r)->problems().broken, 0u);
+    EXPECT_EQ((*r)->format(), CaptureFormat::Pcap);
+    fs::remove(path);
+}
+
+TEST(Reader, AFileCutInsideARecordIsReportedNotFatal) {
+    std::string path = tmp("cut.pcap");
+    auto b = small_pcap(3);
+    b.resize(b.size() - 30);  // the third record loses half its bytes
+    write_file(path, b);
+    auto r = CaptureReader::open(path);
+    ASSERT_TRUE(r) << r.error().str();
+    auto pkts = read_all(**r);
+    EXPECT_EQ(pkts.size(), 2u);
+    EXPECT_EQ((*r)->problems().broken, 1u);
+    ASSERT_EQ((*r)->problems().messages.size(), 1u);
+    EXPECT_NE((*r)->problems().messages[0].find(path), std::string::npos) << (*r)->problems().messages[0];
+    fs::remove(path);
+}
+
+TEST(Reader, ARecordWithAnAbsurdLengthStopsReading) {
+    std::string path = tmp("absurd.pcap");
+    auto b = small_pcap(2);
+    // Second record's caplen (offset 24 + 76 + 8) := 0x7fffffff.
+    size_t at = 24 + 16 + 60 + 8;
+    b[at] = 0xff;
+    b[at + 1] = 0xff;
+    b[at + 2] = 0xff;
+    b[at + 3] = 0x7f;
+    write_file(path, b);
+    auto r = CaptureReader::open(path);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(read_all(**r).size(), 1u);
+    EXPECT_EQ((*r)->problems().broken, 1u);
+    fs::remove(path);
+}
+
+TEST(Reader, NotACaptureNamesTheFile) {
+    std::string path = tmp("garbage.pcap");
+    write_file(path, std::vector<uint8_t>(100, 'x'));
+    auto r = CaptureReader::open(path);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().file, path);
+    EXPECT_NE(r.error().message.find("not a pcap or pcapng"), std::string::npos) << r.error().message;
+    write_file(path, {});
+    r = CaptureReader::open(path);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("empty"), std::string::npos) << r.error().message;
+    fs::remove(path);
+    r = CaptureReader::open(path);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("cannot open"), std::string::npos);
+}
+
+TEST(Reader, PcapngWithMixedLinkTypesInBothByteOrders) {
+    for (bool big : {false, true}) {
+        std::string path = tmp(big ? "mixed-be.pcapng" : "mixed-le.pcapng");
+        write_file(path, mixed_pcapng(big));
+        auto r = CaptureReader::open(path);
+        ASSERT_TRUE(r) << r.error().str();
+        EXPECT_TRUE((*r)->own_pcapng_reader());
+        auto pkts = read_all(**r);
+        ASSERT_EQ(pkts.size(), 3u) << big;
+        EXPECT_EQ(pkts[0].link, LinkType::Ethernet);
+        EXPECT_EQ(pkts[0].ts_ns, 1500000000ll * 1000000000 + 250000);
+        EXPECT_EQ(pkts[0].caplen, 42u);
+        EXPECT_EQ(pkts[1].link, LinkType::RawLinktype);
+        EXPECT_EQ(pkts[1].interface, 1u);
+        EXPECT_EQ(pkts[1].ts_ns, 1500000000ll * 1000000000 + 7);
+        EXPECT_EQ(pkts[1].data[20], 20);
+        EXPECT_EQ(pkts[2].caplen, 30u);          // SPB: original length, padding not read
+        EXPECT_EQ((*r)->problems().broken, 0u);
+        fs::remove(path);
+    }
+}
+
+TEST(Reader, SharedPcapngFilesLibpcapRefuses) {
+    std::string dir = std::string(VPCFW_SHARED_DATA) + "/pcaps/";
+    struct Case {
+        const char* name;
+        size_t packets;
+    } cases[] = {{"libtrace-complex.pcapng", 5}, {"pcapplusplus-pcapng-example.pcapng", 159}};
+    for (const auto& c : cases) {
+        auto r = CaptureReader::open(dir + c.name);
+        ASSERT_TRUE(r) << r.error().str();
+        EXPECT_TRUE((*r)->own_pcapng_reader()) << c.name;
+        auto pkts = read_all(**r);
+        EXPECT_EQ(pkts.size(), c.packets) << c.name;
+        EXPECT_EQ((*r)->problems().broken, 0u) << c.name;
+        std::set<LinkType> links;
+        for (const auto& p : pkts) links.insert(p.link);
+        EXPECT_GE(links.size(), 2u) << c.name;
+    }
+}
+
+TEST(Writer, PcapngRoundTripKeepsBytesTimesAndLinkTypes) {
+    std::string path = tmp("out.pcapng");
+    PcapngWriter w;
+    ASSERT_TRUE(w.open(path));
+    std::vector<uint8_t> a(60, 0xab), b(33, 0x45);
+    ASSERT_TRUE(w.write(a.data(), 60, 80, 1700000000123456789ll, LinkType::Ethernet, "vpcfw seq 0: ACCEPT to eni-1"));
+    ASSERT_TRUE(w.write(b.data(), 33, 33, 1700000001000000000ll, LinkType::RawLinktype, "vpcfw seq 1: DROP at parse"));
+    ASSERT_TRUE(w.write(a.data(), 60, 60, 1700000002000000001ll, LinkType::Ethernet, ""));
+    ASSERT_TRUE(w.close());
+    auto r = CaptureReader::open(path);
+    ASSERT_TRUE(r) << r.error().str();
+    std::vector<std::vector<uint8_t>> data;
+    auto pkts = read_all(**r, &data);
+    ASSERT_EQ(pkts.size(), 3u);
+    EXPECT_EQ(pkts[0].ts_ns, 1700000000123456789ll);
+    EXPECT_EQ(pkts[0].wirelen, 80u);
+    EXPECT_EQ(pkts[1].link, LinkType::RawLinktype);
+    EXPECT_EQ(pkts[2].ts_ns, 1700000002000000001ll);
+    EXPECT_EQ(data[0], a);
+    EXPECT_EQ(data[1], b);
+    fs::remove(path);
+}
