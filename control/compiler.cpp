@@ -397,6 +397,7 @@ struct Builder {
                 nh.rule = sym(rt.id + ":" + r.dest_str(), SymKind::Route);
                 nh.kind = r.kind;
                 nh.target = target_index(rt, r);
+                nh.target_sym = sym(r.target, r.kind == TargetKind::VpcEndpoint ? SymKind::Endpoint : SymKind::Gateway);
                 nh.active = r.state == "active";
                 nh.tie_choice = tie;
                 entries.push_back({c, static_cast<uint32_t>(out.nh.size())});
@@ -494,12 +495,14 @@ struct Builder {
 } // namespace
 
 Result<std::shared_ptr<const CompiledRuleset>> compile_ruleset_impl(const Network& net, const Settings& settings,
-                                                                     AclAlgorithm algorithm, uint64_t version) {
+                                                                     AclAlgorithm algorithm, uint64_t version,
+                                                                     const CompiledRuleset* previous) {
     auto t0 = std::chrono::steady_clock::now();
     auto rs = std::shared_ptr<CompiledRuleset>(new CompiledRuleset());
-    rs->version_ = version;
+    rs->version_ = previous ? std::max(version, previous->version() + 1) : version;
+    rs->names_ = previous ? previous->shared_names() : std::make_shared<Names>();
     rs->net_ = net;
-    fill_nat_public_ips(rs->net_);
+    if (!previous) fill_nat_public_ips(rs->net_);
     rs->net_.reindex();
     rs->settings_ = settings;
     AclCompileOptions ao;
@@ -520,7 +523,7 @@ Result<std::shared_ptr<const CompiledRuleset>> compile_ruleset_impl(const Networ
     st.remote_sets = as.remote_sets;
     st.acl_build_ms = as.build_ms;
     st.acl_bytes = heap1 > heap0 ? heap1 - heap0 : 0;
-    Builder b{rs->net_, *rs->impl_, rs->names_, st};
+    Builder b{rs->net_, *rs->impl_, *rs->names_, st};
     b.settings_nat_idle = settings.nat_idle_tcp;
     b.acl_tables = rs->acl_.get();
     size_t rules = 0;
@@ -532,8 +535,8 @@ Result<std::shared_ptr<const CompiledRuleset>> compile_ruleset_impl(const Networ
     size_t heap3 = heap_bytes();
     st.route_bytes = heap3 > heap2 ? heap3 - heap2 : 0;
     auto& t = *rs->impl_;
-    st.names = static_cast<uint32_t>(rs->names_.size());
-    st.name_bytes = rs->names_.bytes();
+    st.names = static_cast<uint32_t>(rs->names_->size());
+    st.name_bytes = rs->names_->bytes();
     st.map_bytes = t.private_in_vpc.bytes() + t.private_any.bytes() + t.eni_address.bytes() + t.public_owner.bytes() +
                    t.private_record.bytes() + t.rule_sym.bytes() + t.enis.size() * sizeof(CompiledEni) +
                    t.subnets.size() * sizeof(CompiledSubnet);
@@ -543,7 +546,7 @@ Result<std::shared_ptr<const CompiledRuleset>> compile_ruleset_impl(const Networ
 
 Result<std::shared_ptr<const CompiledRuleset>> compile_ruleset(const Network& net, const Settings& settings,
                                                                const CompileOptions& options) {
-    return compile_ruleset_impl(net, settings, options.algorithm, options.version);
+    return compile_ruleset_impl(net, settings, options.algorithm, options.version, options.previous);
 }
 
 } // namespace vpcfw

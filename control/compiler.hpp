@@ -16,6 +16,13 @@ namespace vpcfw {
 struct CompileOptions {
     AclAlgorithm algorithm = AclAlgorithm::Default;
     uint64_t version = 1;          // stamped into the result; publishers count up
+    // The version this one replaces (after an `apply` or a reload), or null for the first.
+    // A successor shares its predecessor's name table, so verdicts kept across the change
+    // keep their meaning, and is numbered previous->version() + 1 unless `version` is
+    // larger. The first version of a lineage copies each NAT gateway's addresses onto its
+    // ENI (fill_nat_public_ips), as the reference evaluator does when it is constructed;
+    // successors take the model as the actions left it.
+    const CompiledRuleset* previous = nullptr;
 };
 
 // Compiles `net` (copied into the result, which owns it). Errors as values: sizes beyond

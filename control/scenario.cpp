@@ -53,6 +53,7 @@ struct CompiledSide {
     Status build(const Settings& settings) {
         CompileOptions o;
         o.version = version++;
+        o.previous = rs.get();
         auto r = compile_ruleset(net, settings, o);
         if (!r) return r.error();
         auto old = rs;            // kept alive until the pipeline moved on

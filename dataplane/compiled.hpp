@@ -57,7 +57,9 @@ public:
     uint64_t version() const { return version_; }
     const Network& network() const { return net_; }
     const Settings& settings() const { return settings_; }
-    const Names& names() const { return names_; }
+    const Names& names() const { return *names_; }
+    // The name table, shared with the versions compiled after this one.
+    const std::shared_ptr<Names>& shared_names() const { return names_; }
     const AclTables& acl() const { return *acl_; }
     const CompileStats& stats() const { return stats_; }
 
@@ -70,11 +72,12 @@ public:
 
 private:
     friend Result<std::shared_ptr<const CompiledRuleset>> compile_ruleset_impl(const Network&, const Settings&,
-                                                                                AclAlgorithm, uint64_t);
+                                                                                AclAlgorithm, uint64_t,
+                                                                                const CompiledRuleset*);
     uint64_t version_ = 0;
     Network net_;
     Settings settings_;
-    Names names_;
+    std::shared_ptr<Names> names_;
     std::unique_ptr<AclTables> acl_;
     std::unique_ptr<Impl> impl_;
     CompileStats stats_;

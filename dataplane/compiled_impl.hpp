@@ -45,6 +45,7 @@ struct RouteNh {
     uint32_t route = kNone;    // index into RouteTable::routes
     uint32_t rule = 0;         // symbol "rtb-ID:DEST"
     uint32_t target = kNone;   // dense index of the target object (by kind)
+    uint32_t target_sym = 0;   // symbol of the target id as exported
     TargetKind kind = TargetKind::Unknown;
     bool active = true;
     bool tie_choice = false;   // the prefix-list tie CHOICE was consulted

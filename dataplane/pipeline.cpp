@@ -153,15 +153,26 @@ struct CacheKey {
 };
 constexpr unsigned kCacheCt = 4, kCacheNat = 2, kCacheSmall = 2;
 
+uint8_t icmp_request_type(uint8_t proto, uint8_t type);
+
+// Oriented inside -> outside, as the reference's eigw_key: ports, or the ICMP identifier
+// and the request type.
 EigwKey eigw_key(uint32_t gw, const Packet& p, bool outbound) {
     EigwKey k = zeroed<EigwKey>();
     k.eigw = gw;
     k.proto = p.proto;
-    k.inside = outbound ? p.src : p.dst;
-    k.outside = outbound ? p.dst : p.src;
-    uint16_t sp = p.is_icmp() ? p.icmp_id : p.sport, dp = p.is_icmp() ? p.icmp_id : p.dport;
-    k.iport = outbound ? sp : dp;
-    k.oport = outbound ? dp : sp;
+    uint16_t req = icmp_request_type(p.proto, p.icmp_type);
+    if (outbound) {
+        k.inside = p.src;
+        k.outside = p.dst;
+        k.iport = p.has_ports() ? p.sport : p.icmp_id;
+        k.oport = p.has_ports() ? p.dport : req;
+    } else {
+        k.inside = p.dst;
+        k.outside = p.src;
+        k.iport = p.has_ports() ? p.dport : p.icmp_id;
+        k.oport = p.has_ports() ? p.sport : req;
+    }
     return k;
 }
 
@@ -1270,8 +1281,7 @@ struct Pipeline::Impl {
                 if (m->kind == TargetKind::VpcEndpoint) {
                     c.auto_tracked = true;
                     note(c, t->sym_gwlb_note);
-                    const Route& route = net->route_tables[edge].routes[m->route];
-                    return accept(c, rs->names().find(route.target), p);
+                    return accept(c, m->target_sym, p);
                 }
             }
         }

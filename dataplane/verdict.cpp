@@ -6,14 +6,33 @@
 
 namespace vpcfw {
 
+Names::Names() : chunks_(new std::atomic<Chunk*>[kMaxChunks]) {
+    for (size_t i = 0; i < kMaxChunks; ++i) chunks_[i].store(nullptr, std::memory_order_relaxed);
+    chunks_[0].store(new Chunk(), std::memory_order_release);
+    chunks_[0].load()->kinds[0] = SymKind::None;
+    size_.store(1, std::memory_order_release);   // id 0: the empty string
+}
+
+Names::~Names() {
+    for (size_t i = 0; i < kMaxChunks; ++i) delete chunks_[i].load(std::memory_order_relaxed);
+}
+
 uint32_t Names::intern(std::string_view s, SymKind kind) {
     if (s.empty()) return 0;
     auto it = index_.find(std::string(s));
     if (it != index_.end()) return it->second;
-    uint32_t id = static_cast<uint32_t>(strings_.size());
-    strings_.emplace_back(s);
-    kinds_.push_back(kind);
-    index_.emplace(strings_.back(), id);
+    uint32_t id = size_.load(std::memory_order_relaxed);
+    if ((id >> kChunkBits) >= kMaxChunks) return 0;   // full: prints as the empty string
+    Chunk* c = chunks_[id >> kChunkBits].load(std::memory_order_relaxed);
+    if (!c) {
+        c = new Chunk();
+        chunks_[id >> kChunkBits].store(c, std::memory_order_release);
+    }
+    c->strings[id & kChunkMask] = std::string(s);
+    c->kinds[id & kChunkMask] = kind;
+    string_bytes_ += s.size() + 1;
+    index_.emplace(std::string(s), id);
+    size_.store(id + 1, std::memory_order_release);    // publish after the string is written
     return id;
 }
 
@@ -24,9 +43,8 @@ uint32_t Names::find(std::string_view s) const {
 }
 
 size_t Names::bytes() const {
-    size_t n = strings_.capacity() * sizeof(std::string) + kinds_.capacity();
-    for (const auto& s : strings_) n += s.capacity() + 1 + sizeof(std::pair<std::string, uint32_t>) + 16;
-    return n;
+    size_t chunks = (size() >> kChunkBits) + 1;
+    return chunks * sizeof(Chunk) + string_bytes_ * 2 + index_.size() * 48 + kMaxChunks * sizeof(void*);
 }
 
 static IpAddr nat_addr_of(const Verdict& v) {

@@ -8,7 +8,9 @@
 // engines with one output path.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -26,22 +28,44 @@ enum class SymKind : uint8_t {
     Reason, Note, Text,
 };
 
-// Interned strings. Id 0 is the empty string. Append-only; ids stay valid for the life
-// of the table. intern() is cold (control thread, reference adaptor); name() is a load.
+// Interned strings. Id 0 is the empty string. Append-only: an id keeps its meaning for
+// the life of the table, and successive ruleset versions share one table, so a Verdict
+// kept across a version change (a fragment's first decision) still names the right
+// things. intern() and find() belong to one control thread at a time; name() and kind()
+// may run on any thread concurrently with intern() (strings live in fixed chunks that
+// never move; the published size is atomic).
 class Names {
 public:
-    Names() { strings_.emplace_back(); kinds_.push_back(SymKind::None); }
+    Names();
+    ~Names();
+    Names(const Names&) = delete;
+    Names& operator=(const Names&) = delete;
+
     uint32_t intern(std::string_view s, SymKind kind = SymKind::Text);
     uint32_t find(std::string_view s) const;           // 0 when absent
-    const std::string& name(uint32_t id) const { return strings_[id < strings_.size() ? id : 0]; }
-    SymKind kind(uint32_t id) const { return id < kinds_.size() ? kinds_[id] : SymKind::None; }
-    size_t size() const { return strings_.size(); }
+    const std::string& name(uint32_t id) const {
+        if (id >= size_.load(std::memory_order_acquire)) id = 0;
+        return chunks_[id >> kChunkBits].load(std::memory_order_acquire)->strings[id & kChunkMask];
+    }
+    SymKind kind(uint32_t id) const {
+        if (id >= size_.load(std::memory_order_acquire)) return SymKind::None;
+        return chunks_[id >> kChunkBits].load(std::memory_order_acquire)->kinds[id & kChunkMask];
+    }
+    size_t size() const { return size_.load(std::memory_order_acquire); }
     size_t bytes() const;                               // memory held, for compile --stats
 
 private:
-    std::vector<std::string> strings_;
-    std::vector<SymKind> kinds_;
+    static constexpr unsigned kChunkBits = 12;
+    static constexpr uint32_t kChunkMask = (1u << kChunkBits) - 1;
+    static constexpr size_t kMaxChunks = 1u << 16;      // 268M names
+    struct Chunk {
+        std::string strings[1u << kChunkBits];
+        SymKind kinds[1u << kChunkBits] = {};
+    };
+    std::unique_ptr<std::atomic<Chunk*>[]> chunks_;
+    std::atomic<uint32_t> size_{0};
     std::unordered_map<std::string, uint32_t> index_;
+    size_t string_bytes_ = 0;
 };
 
 // How the origin was found (Decision::origin): given | mac | ip | outside | seen-at:ENI.
