@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <sys/mman.h>
 #include <cstring>
 #include <new>
 #include <memory>
@@ -53,10 +54,12 @@ public:
         mask_ = cap - 1;
         max_ = max_entries;
         size_ = 0;
-        // calloc: large tables come from fresh zero pages, so capacity that is never used
-        // costs address space, not memory or start-up time.
-        slots_.reset(static_cast<Slot*>(std::calloc(cap, sizeof(Slot))));
-        if (!slots_) throw std::bad_alloc();
+        // Fresh anonymous pages are zero: capacity that is never used costs address space,
+        // not memory or start-up time (calloc would too, but not under MALLOC_PERTURB_).
+        size_t bytes = cap * sizeof(Slot);
+        void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED) throw std::bad_alloc();
+        slots_ = std::unique_ptr<Slot[], Free>(static_cast<Slot*>(p), Free{bytes});
     }
     void clear() {
         for (size_t i = 0; i < cap_; ++i) slots_[i].used = 0;
@@ -175,7 +178,8 @@ private:
     }
 
     struct Free {
-        void operator()(Slot* p) const { std::free(p); }
+        size_t bytes = 0;
+        void operator()(Slot* p) const { ::munmap(p, bytes); }
     };
     std::unique_ptr<Slot[], Free> slots_;
     size_t cap_ = 0, mask_ = 0, max_ = 0, size_ = 0;
