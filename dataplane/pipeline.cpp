@@ -943,8 +943,10 @@ struct Pipeline::Impl {
                 existing = true;
             } else {
                 if (ot) {
+                    // Had the reference's last sweep already removed it, its inside key
+                    // would be in the idle set (and stay there); otherwise it is not.
                     NatEntry copy = *ot;
-                    forget_mapping(outKey, copy, false);
+                    forget_mapping(outKey, copy, last_nat_sweep - copy.last_seen > cfg.nat_idle_tcp);
                     nat_out.erase(outKey);
                 }
                 nat_in.erase(ik);
