@@ -3,15 +3,17 @@
 // the per-worker state tables need exactly this and nothing the libraries offer fits:
 // rte_hash needs the EAL and hugepage-backed memory for every replay worker and its
 // bulk API costs more than it saves for single probes in the slow path; std containers
-// allocate per insert. All memory is allocated once in the constructor (or reset(), which may throw
-// std::bad_alloc on the control thread);
-// find/insert/erase never allocate, never lock, never throw. One owner thread.
+// allocate per insert. Memory is allocated by reset() and reserve() only (either may throw
+// std::bad_alloc);
+// find/insert/erase never allocate, never lock, never throw (insert returns nullptr when
+// the current size is reached); reserve() grows between bursts. One owner thread.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <sys/mman.h>
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <memory>
@@ -46,20 +48,26 @@ public:
     FlatMap() = default;
     explicit FlatMap(size_t max_entries) { reset(max_entries); }
 
-    // Sizes the table for `max_entries` (load <= 1/2) and empties it. Allocates.
-    void reset(size_t max_entries) {
-        size_t cap = 16;
-        while (cap < max_entries * 2) cap <<= 1;
-        cap_ = cap;
-        mask_ = cap - 1;
-        max_ = max_entries;
-        size_ = 0;
-        // Fresh anonymous pages are zero: capacity that is never used costs address space,
-        // not memory or start-up time (calloc would too, but not under MALLOC_PERTURB_).
-        size_t bytes = cap * sizeof(Slot);
-        void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED) throw std::bad_alloc();
-        slots_ = std::unique_ptr<Slot[], Free>(static_cast<Slot*>(p), Free{bytes});
+    // Empties the table and sizes it for `initial` entries (load <= 1/2), growing later up
+    // to `limit` entries through reserve(). Allocates. `initial` 0 = `limit` at once (the
+    // read-only maps of a compiled ruleset, filled once).
+    void reset(size_t limit, size_t initial = 0) {
+        limit_ = limit;
+        allocate(std::min(limit, initial ? initial : limit));
+    }
+    // Makes room for `extra` more inserts without growing inside insert(): the pipeline
+    // calls it between bursts, the one place a worker may allocate. Growing rehashes
+    // (every pointer into the table is invalidated). False when `limit` is reached.
+    bool reserve(size_t extra) {
+        if (size_ + extra <= max_) return true;
+        if (max_ >= limit_) return false;
+        size_t want = std::min(limit_, std::max(max_ * 4, size_ + extra));
+        std::unique_ptr<Slot[], Free> old = std::move(slots_);
+        size_t oldCap = cap_;
+        allocate(want);
+        for (size_t i = 0; i < oldCap; ++i)
+            if (old[i].used) insert(old[i].key, old[i].value);
+        return size_ + extra <= max_;
     }
     void clear() {
         for (size_t i = 0; i < cap_; ++i) slots_[i].used = 0;
@@ -67,9 +75,11 @@ public:
     }
 
     size_t size() const { return size_; }
-    size_t capacity() const { return max_; }
+    size_t capacity() const { return max_; }   // entries before the next reserve() must grow
+    size_t limit() const { return limit_; }
     size_t bytes() const { return cap_ * sizeof(Slot); }
     bool full() const { return size_ >= max_; }
+    bool at_limit() const { return size_ >= limit_; }
 
     static uint64_t hash(const K& k) { return hash_bytes(&k, sizeof(K)); }
     // Bursts hash every key first and prefetch its slot, then probe (practice: prefetch).
@@ -154,6 +164,21 @@ public:
     }
 
 private:
+    void allocate(size_t max_entries) {
+        size_t cap = 16;
+        while (cap < max_entries * 2) cap <<= 1;
+        cap_ = cap;
+        mask_ = cap - 1;
+        max_ = max_entries;
+        size_ = 0;
+        // Fresh anonymous pages are zero, so a table costs memory only where it is used
+        // (calloc would too, but not under MALLOC_PERTURB_, which meson test sets).
+        size_t bytes = cap * sizeof(Slot);
+        void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED) throw std::bad_alloc();
+        slots_ = std::unique_ptr<Slot[], Free>(static_cast<Slot*>(p), Free{bytes});
+    }
+
     // `used` and the key first: a probe that misses reads one cache line.
     struct Slot {
         uint8_t used;
@@ -182,7 +207,7 @@ private:
         void operator()(Slot* p) const { ::munmap(p, bytes); }
     };
     std::unique_ptr<Slot[], Free> slots_;
-    size_t cap_ = 0, mask_ = 0, max_ = 0, size_ = 0;
+    size_t cap_ = 0, mask_ = 0, max_ = 0, size_ = 0, limit_ = 0;
 };
 
 } // namespace vpcfw

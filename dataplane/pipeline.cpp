@@ -258,17 +258,35 @@ struct Pipeline::Impl {
     using CacheMap = FlatMap<CacheKey, CacheEntry>;
     CacheMap cache;
 
+    // Tables start small and grow (between bursts, reserve_for_burst) up to their limits,
+    // so a worker's memory follows the flows it has seen.
+    static constexpr size_t kInitial = 4096;
     Impl(const Settings& s, size_t capacity) : cfg(s) {
-        cache.reset(capacity / 2 + 16);
-        conntrack.reset(capacity);
-        nat_out.reset(capacity / 4 + 16);
-        nat_in.reset(capacity / 4 + 16);
-        nat_seen.reset(capacity / 4 + 16);
-        nat_dest.reset(capacity / 4 + 16);
-        nat_idle_tcp.reset(capacity / 4 + 16);
-        frags.reset(capacity / 16 + 16);
-        eigw.reset(capacity / 4 + 16);
-        appliance_az.reset(capacity / 16 + 16);
+        cache.reset(capacity / 2 + 16, kInitial);
+        conntrack.reset(capacity, kInitial);
+        nat_out.reset(capacity / 4 + 16, kInitial);
+        nat_in.reset(capacity / 4 + 16, kInitial);
+        nat_seen.reset(capacity / 4 + 16, kInitial);
+        nat_dest.reset(capacity / 4 + 16, kInitial);
+        nat_idle_tcp.reset(capacity / 4 + 16, kInitial);
+        frags.reset(capacity / 16 + 16, kInitial);
+        eigw.reset(capacity / 4 + 16, kInitial);
+        appliance_az.reset(capacity / 16 + 16, kInitial);
+    }
+    // Room for every insert a burst of n packets can make (per packet at most the pending
+    // arrays' sizes), so that nothing inside the burst allocates. Tables at their limit
+    // stay there: inserts then fail as the walk expects (conntrack: table_full).
+    void reserve_for_burst(size_t n) {
+        cache.reserve(n);
+        conntrack.reserve(n * kMaxPendingCt);
+        nat_out.reserve(n * kMaxPendingNat);
+        nat_in.reserve(n * kMaxPendingNat);
+        nat_seen.reserve(n * kMaxPendingNat);
+        nat_dest.reserve(n * kMaxPendingNat);
+        nat_idle_tcp.reserve(n * kMaxPendingNat);
+        frags.reserve(n);
+        eigw.reserve(n * kMaxPendingSmall);
+        appliance_az.reserve(n * kMaxPendingSmall);
     }
 
     // ---- per-packet context (fixed arrays; nothing allocates) ----------------------------
@@ -1480,7 +1498,8 @@ struct Pipeline::Impl {
     }
     void cache_store(const CacheKey& key, uint64_t h, const Ctx& c, const Verdict& v) {
         if (c.nct > kCacheCt || c.nnat > kCacheNat || c.neigw > kCacheSmall || c.napp > kCacheSmall) return;
-        if (cache.full()) cache.clear();   // a new generation; live flows come back on their next packet
+        if (cache.at_limit()) cache.clear();   // a new generation; live flows come back on their next packet
+        if (cache.full()) return;
         (void)h;
         CacheEntry e;
         e.version = rs->version();
@@ -1693,6 +1712,7 @@ const CompiledRuleset* Pipeline::ruleset() const { return impl_->rs; }
 void Pipeline::process_parsed(std::span<const ParsedPacket> burst, std::span<Verdict> out) {
     Impl& m = *impl_;
     size_t n = std::min({burst.size(), out.size(), static_cast<size_t>(kMaxBurst)});
+    m.reserve_for_burst(n);
     // Stage 1: flow-cache keys and hashes for the burst, slots prefetched.
     CacheKey keys[kMaxBurst];
     uint64_t hashes[kMaxBurst];
