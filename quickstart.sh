@@ -11,7 +11,7 @@ case "$mode" in example|test) ;; *) echo "usage: $0 example|test" >&2; exit 2 ;;
 
 # Debian packages the build and the tests need.
 packages=(g++ meson ninja-build pkg-config nlohmann-json3-dev libboost-program-options-dev
-          libgtest-dev libpcap-dev libdpdk-dev dpdk-dev jq libbenchmark-dev)
+          libgtest-dev libpcap-dev libdpdk-dev dpdk-dev jq libbenchmark-dev iproute2 ethtool)
 # The loader's fuzz target needs clang with libFuzzer and the sanitizer runtimes.
 [ "$mode" = test ] && packages+=(clang libclang-rt-14-dev)
 

@@ -14,6 +14,7 @@
 #include "control/compile_cmd.hpp"
 #include "control/compiler.hpp"
 #include "control/eal.hpp"
+#include "control/run.hpp"
 #include "control/scenario.hpp"
 #include "pcap/gen_trace.hpp"
 #include "pcap/replay.hpp"
@@ -50,7 +51,11 @@ const char* kUsage =
     "            [--accepted OUT.pcapng] [--dropped OUT.pcapng] [--summary-json OUT.json] ...\n"
     "            every packet of a capture through the network: decisions, flow logs, captures\n"
     "  gen-trace --network NET --out FILE [--packets N] [--seed S] [--duration SEC]\n"
-    "            write a realistic capture for a network (demos, tests, benchmarks)"
+    "            write a realistic capture for a network (demos, tests, benchmarks)\n"
+    "  run       --network NET --port DEVARGS@ATTACH... [--workers N] [--control PATH] [-- EAL ARGS]\n"
+    "            the network live between DPDK ports (NICs, veth via net_af_packet, ...)\n"
+    "  ctl       --control PATH apply ACTION JSON | reload NET | stats | flows | explain PACKET\n"
+    "            change rules of a running `vpcfw run` and read its state"
     "\n"
     "NET is a bundle of `aws ec2 describe-*` output (one JSON file) or a directory of such\n"
     "files (searched recursively). PACKET is e.g. 'tcp 10.0.1.10:40000 -> 10.0.2.20:443 flags=S'.\n"
@@ -455,6 +460,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         if (cmd == "compile") return cmd_compile(rest, out, err);
         if (cmd == "replay") return cmd_replay(rest, out, err);
         if (cmd == "gen-trace") return cmd_gen_trace(rest, out, err);
+        if (cmd == "run") return cmd_run(rest, out, err);
+        if (cmd == "ctl") return cmd_ctl(rest, out, err);
     } catch (const std::exception& e) {
         err << "vpcfw " << cmd << ": internal error: " << e.what() << "\n";
         return kExitRuntime;

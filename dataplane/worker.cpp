@@ -7,6 +7,10 @@
 #include <ctime>
 #include <thread>
 
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
+
 #include <rte_arp.h>
 #include <rte_cycles.h>
 #include <rte_ether.h>
@@ -25,6 +29,18 @@ double wall_seconds() {
     timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
     return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
+void pin_thread(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpu >= 0 && cpu < n) {
+        CPU_SET(cpu, &set);
+    } else {
+        for (long c = 0; c < n && c < CPU_SETSIZE; ++c) CPU_SET(c, &set);
+    }
+    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 
 namespace {

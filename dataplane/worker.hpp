@@ -255,4 +255,9 @@ private:
 // Wall-clock seconds (the live packet clock).
 double wall_seconds();
 
+// Pins the calling thread to `cpu`, or lets it run on every online CPU when cpu < 0.
+// Threads that are not EAL lcores need it: the EAL pins the main thread, and threads
+// inherit its single-CPU affinity.
+void pin_thread(int cpu);
+
 } // namespace vpcfw
