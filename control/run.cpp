@@ -555,7 +555,7 @@ std::string LiveRun::handle(const std::string& line) {
         return json{{"ok", true}, {"applied", what}, {"version", *v}, {"compile_ms", compile_ms}, {"publish_ms", publish_ms}}.dump();
     }
     if (cmd == "flows") {
-        json flows = json::array();
+        json flows = json::array(), conns = json::array(), nats = json::array();
         std::vector<FlowEntry> entries;
         std::lock_guard<std::mutex> lock(model_mu_);
         for (const auto& w : workers_) {
@@ -569,8 +569,26 @@ std::string LiveRun::handle(const std::string& line) {
                 if (e.to_eni != Verdict::kNoEni && e.to_eni < net_.enis.size()) f["to"] = net_.enis[e.to_eni].id;
                 flows.push_back(f);
             }
+            // The connection-tracking table itself (per ENI, §4) and the NAT mappings.
+            auto ep = [](const IpAddr& a, uint16_t port) {
+                return (a.is_v4() ? a.str() : "[" + a.str() + "]") + ":" + std::to_string(port);
+            };
+            for (const auto& c : w->snapshot_connections()) {
+                json j = {{"worker", w->id()}, {"eni", c.eni < net_.enis.size() ? net_.enis[c.eni].id : "?"},
+                          {"proto", c.proto}, {"local", ep(c.local, c.lport)}, {"remote", ep(c.remote, c.rport)},
+                          {"opened", c.opened_by_local ? "outbound" : "inbound"}, {"established", c.established},
+                          {"packets_out", c.pkts_out}, {"packets_in", c.pkts_in}, {"last_seen", c.last_seen},
+                          {"expires", c.expires}};
+                conns.push_back(j);
+            }
+            for (const auto& n : w->snapshot_nat()) {
+                json j = {{"worker", w->id()}, {"nat", n.nat < net_.nat_gateways.size() ? net_.nat_gateways[n.nat].id : "?"},
+                          {"proto", n.proto}, {"inside", ep(n.inside, n.inside_port)}, {"outside", ep(n.nat_ip, n.nat_port)},
+                          {"remote", ep(n.remote, n.rport)}, {"last_seen", n.last_seen}};
+                nats.push_back(j);
+            }
         }
-        return json{{"ok", true}, {"flows", flows}}.dump();
+        return json{{"ok", true}, {"flows", flows}, {"connections", conns}, {"nat", nats}}.dump();
     }
     if (cmd == "explain") {
         auto pk = parse_packet(req.value("packet", ""));
@@ -1015,7 +1033,11 @@ int cmd_ctl(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (cmd == "stats") {
         out << reply["stats"].dump(2) << "\n";
     } else if (cmd == "flows") {
-        for (const auto& f : reply["flows"]) out << f.dump() << "\n";
+        // One JSON object per line: recent flows, then connection-tracking entries, then
+        // NAT mappings, each tagged with its kind.
+        for (auto f : reply["flows"]) f["kind"] = "flow", out << f.dump() << "\n";
+        for (auto c : reply.value("connections", json::array())) c["kind"] = "conntrack", out << c.dump() << "\n";
+        for (auto n : reply.value("nat", json::array())) n["kind"] = "nat", out << n.dump() << "\n";
     } else if (cmd == "explain") {
         out << reply["text"].get<std::string>();
         if (!reply["text"].get<std::string>().empty() && reply["text"].get<std::string>().back() != '\n') out << "\n";

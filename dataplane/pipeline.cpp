@@ -1775,6 +1775,49 @@ void Pipeline::process(std::span<const Frame> burst, std::span<Verdict> out, std
 }
 
 const PipelineCounters& Pipeline::counters() const { return impl_->counters; }
+
+void Pipeline::connections(std::vector<ConnectionInfo>& out, size_t max, double now) const {
+    const Impl& m = *impl_;
+    out.clear();
+    if (!m.rs) return;
+    m.conntrack.for_each([&](const CtKey& k, const CtEntry& e) {
+        double timeout = m.ct_timeout(k, e);
+        if (out.size() >= max || now - e.last_seen > timeout) return;
+        ConnectionInfo c;
+        c.eni = k.eni;
+        c.proto = k.proto;
+        c.local = k.local;
+        c.remote = k.remote;
+        c.lport = k.lport;
+        c.rport = k.rport;
+        c.opened_by_local = e.opened_by_local;
+        c.established = e.established;
+        c.pkts_out = e.pkts_out;
+        c.pkts_in = e.pkts_in;
+        c.last_seen = e.last_seen;
+        c.expires = e.last_seen + timeout;
+        out.push_back(c);
+    });
+}
+
+void Pipeline::nat_mappings(std::vector<NatMappingInfo>& out, size_t max, double now) const {
+    const Impl& m = *impl_;
+    out.clear();
+    m.nat_out.for_each([&](const NatKey& k, const NatEntry& e) {
+        if (out.size() >= max || !m.nat_live(e, now)) return;
+        NatMappingInfo n;
+        n.nat = k.nat;
+        n.proto = k.proto;
+        n.inside = e.inside.ip;
+        n.inside_port = e.inside.port;
+        n.nat_ip = k.nat_ip;
+        n.nat_port = k.nat_port;
+        n.remote = k.remote;
+        n.rport = k.rport;
+        n.last_seen = e.last_seen;
+        out.push_back(n);
+    });
+}
 size_t Pipeline::tracked_entries() const { return impl_->conntrack.size(); }
 
 } // namespace vpcfw

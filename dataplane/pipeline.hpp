@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "dataplane/compiled.hpp"
 #include "dataplane/flow_key.hpp"
@@ -61,6 +62,28 @@ struct PipelineCounters {
 
 inline constexpr uint32_t kMaxBurst = 64;
 
+// One connection-tracking entry as `vpcfw ctl flows` shows it (cold copies).
+struct ConnectionInfo {
+    uint32_t eni = 0;              // dense ENI index (the entry is per ENI, §4)
+    uint8_t proto = 0;
+    IpAddr local, remote;
+    uint16_t lport = 0, rport = 0; // TCP/UDP ports; ICMP: identifier and request type
+    bool opened_by_local = false;  // the first packet left the ENI
+    bool established = false;      // TCP handshake complete
+    uint32_t pkts_out = 0, pkts_in = 0;
+    double last_seen = 0;
+    double expires = 0;            // last_seen + the timeout that applies now
+};
+
+// One NAT gateway mapping (cold copies).
+struct NatMappingInfo {
+    uint32_t nat = 0;              // dense NAT gateway index
+    uint8_t proto = 0;
+    IpAddr inside, nat_ip, remote;
+    uint16_t inside_port = 0, nat_port = 0, rport = 0;
+    double last_seen = 0;
+}; 
+
 class Pipeline {
 public:
     // `capacity` bounds every state table of this worker (entries).
@@ -82,6 +105,11 @@ public:
 
     const PipelineCounters& counters() const;
     size_t tracked_entries() const;
+
+    // The live connection-tracking entries and NAT mappings at time `now` (at most `max`
+    // each), for `vpcfw ctl flows`. Cold: the owning thread calls it between bursts.
+    void connections(std::vector<ConnectionInfo>& out, size_t max, double now) const;
+    void nat_mappings(std::vector<NatMappingInfo>& out, size_t max, double now) const;
 
 private:
     struct Impl;

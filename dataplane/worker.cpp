@@ -373,6 +373,10 @@ void Worker::note_flow(const ParseResult& pr, const Verdict& v, uint16_t in_port
 
 void Worker::serve_snapshot() {
     std::memcpy(static_cast<void*>(flows_copy_.get()), flows_.get(), sizeof(FlowEntry) * kFlowSlots);
+    // On request only, between bursts: the one time a worker allocates outside start-up.
+    double now = wall_seconds();
+    pipeline_.connections(conns_copy_, kMaxSnapshotEntries, now);
+    pipeline_.nat_mappings(nat_copy_, kMaxSnapshotEntries, now);
     snap_done_.store(snap_request_.load(std::memory_order_relaxed), std::memory_order_release);
 }
 

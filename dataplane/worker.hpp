@@ -200,6 +200,11 @@ public:
     // Control thread: a copy of the recent-flow table, taken by the worker between bursts.
     // Waits up to `timeout_ms`; false when the worker did not answer (stopped).
     bool snapshot_flows(std::vector<FlowEntry>& out, int timeout_ms = 1000);
+    // The connection-tracking entries and NAT mappings of the same snapshot (valid after
+    // snapshot_flows returned true, until the next one).
+    const std::vector<ConnectionInfo>& snapshot_connections() const { return conns_copy_; }
+    const std::vector<NatMappingInfo>& snapshot_nat() const { return nat_copy_; }
+    static constexpr size_t kMaxSnapshotEntries = 100000;
 
 private:
     void poll_once(double now);
@@ -247,6 +252,8 @@ private:
 
     std::unique_ptr<FlowEntry[]> flows_;
     std::unique_ptr<FlowEntry[]> flows_copy_;
+    std::vector<ConnectionInfo> conns_copy_;
+    std::vector<NatMappingInfo> nat_copy_;
     alignas(64) std::atomic<uint64_t> snap_request_{0};
     std::atomic<uint64_t> snap_done_{0};
     uint32_t idle_loops_ = 0;

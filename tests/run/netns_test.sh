@@ -155,6 +155,13 @@ echo "$stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); assert s["p
 flows=$("$VPCFW" ctl --control "$CTL" flows)
 echo "$flows" | grep -q '"flow":"tcp 198.51.100.7:[0-9]* -> 203.0.113.10:80"' && pass "ctl flows lists the EIP flows" \
     || fail "ctl flows: $(echo "$flows" | head -5)"
+echo "$flows" | grep '"kind":"conntrack"' | grep -q '"remote":"198.51.100.7:' && pass "ctl flows dumps the connection-tracking table" \
+    || fail "ctl flows has no conntrack entry for the internet host: $(echo "$flows" | grep conntrack | head -3)"
+# The NAT gateway maps the app to its private address (10.0.1.5); the IGW then maps that
+# to 203.0.113.5, so the mapping's outside end is the private one.
+echo "$flows" | grep '"kind":"nat"' | grep -q '"inside":"10.0.2.20:[0-9]*","kind":"nat","last_seen":[0-9.e+]*,"nat":"nat-0lab00001","outside":"10.0.1.5:' \
+    && pass "ctl flows dumps the NAT gateway mappings" \
+    || fail "ctl flows has no NAT mapping of 10.0.2.20: $(echo "$flows" | grep nat | head -3)"
 ex=$("$VPCFW" ctl --control "$CTL" explain 'tcp 198.51.100.7:40000 -> 203.0.113.10:8080')
 echo "$ex" | grep -q 'DROP' && pass "ctl explain uses the live rules" || fail "ctl explain: $ex"
 metrics=$(python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$METRICS_PORT/metrics', timeout=3).read().decode())" 2>&1)
