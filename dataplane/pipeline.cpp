@@ -146,7 +146,8 @@ struct CacheKey {
     uint8_t origin_kind;
     uint8_t has_mac;
     uint8_t icmp_type, icmp_code;
-    uint8_t pad[3];
+    uint8_t opener;            // TCP SYN without ACK: the untracked predicate asks it
+    uint8_t pad[2];
     uint16_t sport, dport, icmp_id;
     uint8_t mac[6];
     uint32_t origin_index;
@@ -245,6 +246,7 @@ struct Pipeline::Impl {
         uint64_t version;
         uint8_t nct, nnat, neigw, napp;
         uint8_t ct_egress;                        // bit i: ct[i] was met leaving the ENI
+        uint8_t ct_absent;                        // bit i: ct[i] must not exist (untracked hop)
         uint64_t ct_hash[kCacheCt];               // hashes of ct[], for prefetch and probe
         CtKey ct[kCacheCt];
         NatKey nat_out[kCacheNat];
@@ -557,7 +559,6 @@ struct Pipeline::Impl {
         } else if (cfg.icmp_errors_need_rule) {
             choice(c, kChoiceIcmpErrorsNeedRule);
         }
-        c.cacheable = false;   // judged by rules: the next packet of the flow meets state
         const AclTables& acl = rs->acl();
         const IpAddr& remote = egress ? p.dst : p.src;
         uint16_t l4 = acl_l4_word(p.proto, p.dport, p.icmp_type, p.icmp_code);
@@ -579,10 +580,14 @@ struct Pipeline::Impl {
         if (!sv.admit) return drop(c, layer, R(Reason::NoMatchingRule), e.groups);
         bool tracked = !untracked_by_rules(e, egress, p);
         if (!tracked) choice(c, kChoiceUntrackedFlows);
+        // Judged by rules. A tracked flow meets state from its next packet on, so this walk
+        // is not what the next one does; an untracked flow is judged by the same rules
+        // every time, as long as no state appears for it (the cache checks that).
+        if (tracked || errorAboutFlow) c.cacheable = false;
         bool mayCreate = !errorAboutFlow &&
                          !(p.is_icmp() && is_icmp_query(p.proto, p.icmp_type) && !is_icmp_request(p.proto, p.icmp_type));
         if (tracked && mayCreate && count_of(eniIdx) >= cfg.conntrack_capacity_per_eni) ct_sweep(eniIdx, c.now);
-        if (tracked && mayCreate && (count_of(eniIdx) >= cfg.conntrack_capacity_per_eni || conntrack.full())) {
+        if (tracked && mayCreate && (count_of(eniIdx) >= cfg.conntrack_capacity_per_eni || conntrack.at_limit())) {
             ++counters.conntrack_full;
             return drop(c, Layer::Conntrack, R(Reason::TableFull));
         }
@@ -1451,6 +1456,7 @@ struct Pipeline::Impl {
         k.sport = f.sport.raw;
         k.dport = f.dport.raw;
         k.icmp_id = f.icmp_id.raw;
+        k.opener = f.proto == 6 && (f.tcp_flags & kTcpSyn) && !(f.tcp_flags & kTcpAck);
         k.origin_kind = static_cast<uint8_t>(in.origin.kind);
         k.origin_index = in.origin.index;
         if (in.has_src_mac && in.origin.kind == OriginSpec::Kind::Auto) {
@@ -1465,8 +1471,16 @@ struct Pipeline::Impl {
         if (!e || e->version != rs->version()) return false;
         double now = in.ts;
         CtEntry* ce[kCacheCt];
-        for (unsigned i = 0; i < e->nct; ++i)
-            if (!(ce[i] = ct_find(e->ct[i], e->ct_hash[i], now))) return false;
+        for (unsigned i = 0; i < e->nct; ++i) {
+            if ((e->ct_absent >> i) & 1) {
+                // Untracked hop: any entry (even an expired one the walk would erase)
+                // sends the packet down the walk.
+                if (conntrack.find(e->ct[i], e->ct_hash[i])) return false;
+                ce[i] = nullptr;
+            } else if (!(ce[i] = ct_find(e->ct[i], e->ct_hash[i], now))) {
+                return false;
+            }
+        }
         for (unsigned i = 0; i < e->nnat; ++i) {
             const NatEntry* n = nat_out.find(e->nat_out[i]);
             if (!n || !nat_live(*n, now)) return false;
@@ -1474,6 +1488,7 @@ struct Pipeline::Impl {
         uint8_t flags = in.key.proto == 6 ? in.key.tcp_flags : 0;
         for (unsigned i = 0; i < e->nct; ++i) {
             CtEntry* x = ce[i];
+            if (!x) continue;   // untracked hop: the walk's commit changes nothing there
             bool egress = (e->ct_egress >> i) & 1;
             x->last_seen = now;
             bool fromOpener = egress == x->opened_by_local;
@@ -1508,7 +1523,14 @@ struct Pipeline::Impl {
         e.neigw = static_cast<uint8_t>(c.neigw);
         e.napp = static_cast<uint8_t>(c.napp);
         e.ct_egress = 0;
+        e.ct_absent = 0;
         for (unsigned i = 0; i < c.nct; ++i) {
+            if (c.ct[i].create) {
+                // Judged by rules, untracked: the commit created nothing unless a hop was
+                // tracked automatically, which makes the next packet meet state instead.
+                if (c.auto_tracked || c.ct[i].tracked_by_rules) return;
+                e.ct_absent |= static_cast<uint8_t>(1u << i);
+            }
             e.ct[i] = c.ct[i].key;
             e.ct_hash[i] = decltype(conntrack)::hash(c.ct[i].key);
             if (c.ct[i].egress) e.ct_egress |= static_cast<uint8_t>(1u << i);
