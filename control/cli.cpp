@@ -55,7 +55,7 @@ const char* kUsage =
     "  run       --network NET --port DEVARGS@ATTACH... [--workers N] [--control PATH] [-- EAL ARGS]\n"
     "            the network live between DPDK ports (NICs, veth via net_af_packet, ...)\n"
     "  ctl       --control PATH apply ACTION JSON | reload NET | stats | flows | explain PACKET\n"
-    "            change rules of a running `vpcfw run` and read its state"
+    "            change rules of a running `vpcfw run` and read its state\n"
     "\n"
     "NET is a bundle of `aws ec2 describe-*` output (one JSON file) or a directory of such\n"
     "files (searched recursively). PACKET is e.g. 'tcp 10.0.1.10:40000 -> 10.0.2.20:443 flags=S'.\n"
