@@ -50,8 +50,11 @@ constexpr uint8_t kNdRouterSolicit = 133, kNdRouterAdvert = 134, kNdSolicit = 13
                   kNdRedirect = 137;
 
 uint64_t addr_hash(const IpAddr& ip) {
-    uint64_t h = rte_hash_crc(ip.bytes.data(), 16, static_cast<uint32_t>(ip.family));
-    h = (h << 32) | rte_hash_crc(ip.bytes.data(), 16, 0x9e3779b9u);
+    // IpAddr's bytes sit at offset 1; rte_hash_crc reads 8-byte words, so hash an aligned copy.
+    alignas(8) uint8_t b[16];
+    std::memcpy(b, ip.bytes.data(), 16);
+    uint64_t h = rte_hash_crc(b, 16, static_cast<uint32_t>(ip.family));
+    h = (h << 32) | rte_hash_crc(b, 16, 0x9e3779b9u);
     return h | 1;   // 0 marks an empty slot
 }
 
@@ -84,10 +87,12 @@ IpAddr v6_of(const uint8_t* p) {
 
 // Direction-free id of a flow for the recent-flow table.
 uint64_t flow_hash(const FlowKey& k) {
-    struct End {
+    struct alignas(8) End {   // rte_hash_crc reads 8-byte words
         Be32 a[4];
         Be16 p;
-    } x{}, y{};
+    } x, y;
+    std::memset(&x, 0, sizeof x);   // padding too: both ends are compared and hashed as bytes
+    std::memset(&y, 0, sizeof y);
     std::memcpy(x.a, k.src, sizeof x.a);
     std::memcpy(y.a, k.dst, sizeof y.a);
     x.p = k.sport;
