@@ -26,36 +26,6 @@ K zeroed() {
     return k;
 }
 
-bool is_icmp_query(uint8_t proto, uint8_t type) {
-    if (proto == 1) return type == 0 || type == 8 || type == 13 || type == 14 || type == 15 || type == 16 ||
-                           type == 17 || type == 18;
-    if (proto == 58) return type == 128 || type == 129;
-    return false;
-}
-bool is_icmp_request(uint8_t proto, uint8_t type) {
-    if (proto == 1) return type == 8 || type == 13 || type == 15 || type == 17;
-    if (proto == 58) return type == 128;
-    return false;
-}
-uint8_t icmp_request_type(uint8_t proto, uint8_t type) {
-    if (proto == 1) {
-        switch (type) {
-        case 0: return 8;
-        case 14: return 13;
-        case 16: return 15;
-        case 18: return 17;
-        default: return type;
-        }
-    }
-    if (proto == 58 && type == 129) return 128;
-    return type;
-}
-bool is_icmp_error(uint8_t proto, uint8_t type) {
-    if (proto == 1) return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
-    if (proto == 58) return type >= 1 && type <= 4;
-    return false;
-}
-
 // ---- state keys (all zero-initialised with zeroed<>() so padding compares equal) --------
 
 struct CtKey {
@@ -153,8 +123,6 @@ struct CacheKey {
     uint32_t origin_index;
 };
 constexpr unsigned kCacheCt = 4, kCacheNat = 2, kCacheSmall = 2;
-
-uint8_t icmp_request_type(uint8_t proto, uint8_t type);
 
 // Oriented inside -> outside, as the reference's eigw_key: ports, or the ICMP identifier
 // and the request type.

@@ -51,6 +51,39 @@ struct Packet {
     std::string str() const;
 };
 
+// ICMP (proto 1) and ICMPv6 (58) message classes, shared by both evaluators (§4 tracking
+// of queries and errors).
+inline bool is_icmp_query(uint8_t proto, uint8_t type) {
+    if (proto == 1) return type == 8 || type == 0 || type == 13 || type == 14 || type == 15 ||
+                           type == 16 || type == 17 || type == 18;
+    if (proto == 58) return type == 128 || type == 129;
+    return false;
+}
+inline bool is_icmp_request(uint8_t proto, uint8_t type) {
+    if (proto == 1) return type == 8 || type == 13 || type == 15 || type == 17;
+    if (proto == 58) return type == 128;
+    return false;
+}
+// The request type a query belongs to (a reply maps to its request; others unchanged).
+inline uint8_t icmp_request_type(uint8_t proto, uint8_t type) {
+    if (proto == 1) {
+        switch (type) {
+        case 0: return 8;
+        case 14: return 13;
+        case 16: return 15;
+        case 18: return 17;
+        default: return type;
+        }
+    }
+    if (proto == 58 && type == 129) return 128;
+    return type;
+}
+inline bool is_icmp_error(uint8_t proto, uint8_t type) {
+    if (proto == 1) return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+    if (proto == 58) return type >= 1 && type <= 4;
+    return false;
+}
+
 // Parses one packet-language string; errors say which token is wrong.
 Result<Packet> parse_packet(std::string_view text);
 

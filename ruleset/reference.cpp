@@ -109,7 +109,6 @@ struct EigwKey {
     auto operator<=>(const EigwKey&) const = default;
 };
 
-uint8_t icmp_request_type(uint8_t proto, uint8_t type);
 
 // The egress-only gateway key of a packet, oriented inside -> outside; `outbound` when the
 // packet leaves the VPC.
@@ -120,36 +119,6 @@ EigwKey eigw_key(const std::string& gw, const Packet& p, bool outbound) {
     uint16_t rsp = p.has_ports() ? p.dport : p.icmp_id;
     uint16_t rdp = p.has_ports() ? p.sport : static_cast<uint16_t>(icmp_request_type(p.proto, p.icmp_type));
     return EigwKey{gw, p.proto, p.dst, p.src, rsp, rdp};
-}
-
-bool is_icmp_query(uint8_t proto, uint8_t type) {
-    if (proto == 1) return type == 8 || type == 0 || type == 13 || type == 14 || type == 15 ||
-                           type == 16 || type == 17 || type == 18;
-    if (proto == 58) return type == 128 || type == 129;
-    return false;
-}
-bool is_icmp_request(uint8_t proto, uint8_t type) {
-    if (proto == 1) return type == 8 || type == 13 || type == 15 || type == 17;
-    if (proto == 58) return type == 128;
-    return false;
-}
-uint8_t icmp_request_type(uint8_t proto, uint8_t type) {
-    if (proto == 1) {
-        switch (type) {
-        case 0: return 8;
-        case 14: return 13;
-        case 16: return 15;
-        case 18: return 17;
-        default: return type;
-        }
-    }
-    if (proto == 58 && type == 129) return 128;
-    return type;
-}
-bool is_icmp_error(uint8_t proto, uint8_t type) {
-    if (proto == 1) return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
-    if (proto == 58) return type >= 1 && type <= 4;
-    return false;
 }
 
 std::string endpoint(const IpAddr& a, bool ports, uint16_t port) {
