@@ -29,7 +29,6 @@ namespace vpcfw {
 
 namespace {
 
-constexpr int kExitOk = 0, kExitFail = 1, kExitUsage = 2, kExitRuntime = 3;
 
 const char* kVersion = "vpcfw 0.1.0";
 
@@ -372,7 +371,7 @@ int cmd_replay(const std::vector<std::string>& args, std::ostream& out, std::ost
     auto run = run_replay(*net, opt, err);
     if (!run) {
         err << "vpcfw replay: " << (run.error().file.empty() ? "" : run.error().file + ": ") << run.error().message << "\n";
-        return run.error().code == "runtime" ? kExitRuntime : kExitUsage;
+        return run.error().exit_code();
     }
     run->load_s = loadS;
     run->compile_s = compileS;
@@ -430,7 +429,7 @@ int cmd_gen_trace(const std::vector<std::string>& args, std::ostream& out, std::
     auto r = gen_trace(*net, opt, path);
     if (!r) {
         err << "vpcfw gen-trace: " << r.error().str() << "\n";
-        return r.error().file.empty() ? kExitUsage : kExitRuntime;
+        return r.error().exit_code();
     }
     out << "wrote " << r->packets << " packets (" << r->sessions << " sessions, " << r->bytes << " bytes) to " << path << "\n";
     return kExitOk;

@@ -59,7 +59,6 @@ namespace vpcfw {
 
 namespace {
 
-constexpr int kExitOk = 0, kExitFail = 1, kExitUsage = 2, kExitRuntime = 3;
 
 std::atomic<bool> g_signalled{false};
 extern "C" void on_signal(int) { g_signalled.store(true); }
@@ -403,37 +402,18 @@ json LiveRun::stats_json() {
     PipelineCounters pc{};
     WorkerCounters wc{};
     for (const auto& w : workers_) {
-        const PipelineCounters& p = w->pipeline_counters();
-        pc.packets += p.packets;
-        pc.bytes += p.bytes;
-        pc.accepted += p.accepted;
-        for (int l = 0; l < 16; ++l) pc.dropped[l] += p.dropped[l];
-        pc.flow_cache_hits += p.flow_cache_hits;
-        pc.flow_cache_misses += p.flow_cache_misses;
-        pc.conntrack_entries += p.conntrack_entries;
-        pc.conntrack_full += p.conntrack_full;
-        pc.nat_mappings += p.nat_mappings;
+        pc.add(w->pipeline_counters());
         const WorkerCounters& c = w->counters();
         const uint64_t* src = reinterpret_cast<const uint64_t*>(&c);
         uint64_t* dst = reinterpret_cast<uint64_t*>(&wc);
         for (size_t i = 0; i < sizeof(WorkerCounters) / 8; ++i) dst[i] += src[i];
     }
-    j["packets"] = pc.packets;
-    j["bytes"] = pc.bytes;
-    j["accepted"] = pc.accepted;
-    uint64_t dropped = 0;
+    for (const auto& f : kPipelineCounterFields) j[f.name] = pc.*f.member;
+    j["dropped"] = pc.dropped_total();
     json by = json::object();
-    for (int l = 0; l < 16; ++l) {
-        dropped += pc.dropped[l];
-        if (pc.dropped[l]) by[layer_name(static_cast<Layer>(l))] = pc.dropped[l];
-    }
-    j["dropped"] = dropped;
+    for (size_t l = 0; l < kLayerCount; ++l)
+        if (pc.dropped[l]) by[kLayerNames[l]] = pc.dropped[l];
     j["dropped_by_layer"] = by;
-    j["flow_cache_hits"] = pc.flow_cache_hits;
-    j["flow_cache_misses"] = pc.flow_cache_misses;
-    j["conntrack_entries"] = pc.conntrack_entries;
-    j["conntrack_full"] = pc.conntrack_full;
-    j["nat_mappings"] = pc.nat_mappings;
     const uint64_t* w = reinterpret_cast<const uint64_t*>(&wc);
     for (size_t i = 0; i < std::size(kWorkerCounterNames); ++i) j[kWorkerCounterNames[i].name] = w[i];
     j["ruleset_version"] = static_cast<uint64_t>(slot_ && slot_->current() ? slot_->current()->version() : 0);
@@ -457,22 +437,19 @@ std::string LiveRun::prometheus() {
     auto metric = [&](const std::string& name, const char* type, const std::string& help) {
         o << "# HELP vpcfw_" << name << " " << help << "\n# TYPE vpcfw_" << name << " " << type << "\n";
     };
-    metric("packets_total", "counter", "packets evaluated");
-    o << "vpcfw_packets_total " << j["packets"] << "\n";
-    metric("bytes_total", "counter", "bytes evaluated");
-    o << "vpcfw_bytes_total " << j["bytes"] << "\n";
-    metric("accepted_total", "counter", "packets accepted");
-    o << "vpcfw_accepted_total " << j["accepted"] << "\n";
-    metric("dropped_total", "counter", "packets dropped, by layer");
-    for (int l = 1; l < 16; ++l) {
-        const char* name = layer_name(static_cast<Layer>(l));
-        if (!name || !*name) continue;
-        uint64_t v = j["dropped_by_layer"].value(name, uint64_t{0});
-        o << "vpcfw_dropped_total{layer=\"" << name << "\"} " << v << "\n";
+    for (const auto& f : kPipelineCounterFields) {
+        if (f.kind == CounterKind::Counter) {
+            metric(std::string(f.name) + "_total", "counter", f.help);
+            o << "vpcfw_" << f.name << "_total " << j[f.name] << "\n";
+        } else {
+            metric(f.name, "gauge", f.help);
+            o << "vpcfw_" << f.name << " " << j[f.name] << "\n";
+        }
     }
-    for (const char* g : {"conntrack_entries", "nat_mappings", "ruleset_version"}) {
-        metric(g, "gauge", g);
-        o << "vpcfw_" << g << " " << j[g] << "\n";
+    metric("dropped_total", "counter", "packets dropped, by layer");
+    for (size_t l = 1; l < kLayerCount; ++l) {
+        uint64_t v = j["dropped_by_layer"].value(kLayerNames[l], uint64_t{0});
+        o << "vpcfw_dropped_total{layer=\"" << kLayerNames[l] << "\"} " << v << "\n";
     }
     for (const auto& c : kWorkerCounterNames) {
         metric(std::string(c.name) + "_total", "counter", c.help);

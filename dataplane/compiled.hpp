@@ -16,7 +16,7 @@
 #include "dataplane/flow_key.hpp"
 #include "dataplane/verdict.hpp"
 #include "ruleset/model.hpp"
-#include "ruleset/reference.hpp"
+#include "ruleset/settings.hpp"
 #include "ruleset/status.hpp"
 
 struct rte_fib;

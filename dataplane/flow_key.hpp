@@ -4,9 +4,12 @@
 #pragma once
 
 #include <bit>
+#include <cstring>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
+
+#include "ruleset/ip.hpp"
 
 namespace vpcfw {
 
@@ -99,5 +102,14 @@ static_assert(offsetof(FlowKey, flags) == 43);
 static_assert(offsetof(FlowKey, frag_id) == 44);
 static_assert(offsetof(FlowKey, l3_len) == 48);
 static_assert(offsetof(FlowKey, reserved) == 52);
+
+// The address held in a key's (or verdict's) four network-order words: the first 4 bytes
+// for IPv4, all 16 for IPv6.
+inline IpAddr addr_of(const Be32 (&words)[4], uint8_t version) {
+    IpAddr a;
+    a.family = version == 6 ? Family::V6 : Family::V4;
+    std::memcpy(a.bytes.data(), words, version == 6 ? 16 : 4);
+    return a;
+}
 
 } // namespace vpcfw

@@ -1740,8 +1740,8 @@ void Pipeline::process_parsed(std::span<const ParsedPacket> burst, std::span<Ver
         ++k.packets;
         k.bytes += burst[i].key.l3_len.host();
         if (out[i].action == Action::Accept) ++k.accepted;
-        else ++k.dropped[static_cast<unsigned>(out[i].layer) & 15];
-        if (burst[i].reason != ParseReason::Ok) ++k.parse_errors[static_cast<unsigned>(burst[i].reason) & 15];
+        else ++k.dropped[static_cast<unsigned>(out[i].layer)];
+        if (burst[i].reason != ParseReason::Ok) ++k.parse_errors[static_cast<unsigned>(burst[i].reason)];
     }
     m.counters.conntrack_entries = m.conntrack.size();
     m.counters.nat_mappings = m.nat_out.size();

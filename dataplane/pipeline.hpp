@@ -13,10 +13,12 @@
 #include <vector>
 
 #include "dataplane/compiled.hpp"
+#include "dataplane/counters.hpp"
 #include "dataplane/flow_key.hpp"
 #include "dataplane/parse.hpp"
 #include "dataplane/verdict.hpp"
-#include "ruleset/reference.hpp"
+#include "ruleset/packet.hpp"
+#include "ruleset/settings.hpp"
 
 namespace vpcfw {
 
@@ -42,23 +44,6 @@ struct alignas(64) ParsedPacket {
 
 // A packet of the packet language as the pipeline's input (tests, scenarios, explain).
 ParsedPacket parsed_from_packet(const Packet& p, OriginSpec origin, double ts);
-
-// Counters of one worker: every packet is counted once in packets and once in exactly one
-// of accepted / dropped[layer].
-struct PipelineCounters {
-    uint64_t packets = 0;
-    uint64_t bytes = 0;
-    uint64_t accepted = 0;
-    uint64_t dropped[16] = {};          // by Layer
-    uint64_t parse_errors[16] = {};     // by ParseReason
-    uint64_t flow_cache_hits = 0;       // established packets served from the flow cache
-    uint64_t flow_cache_misses = 0;     // walked the path (new flow, new version, state change)
-    uint64_t classifications = 0;       // rte_acl lookups done
-    uint64_t conntrack_entries = 0;     // live tracked entries (gauge)
-    uint64_t conntrack_full = 0;
-    uint64_t nat_mappings = 0;          // live NAT gateway mappings (gauge)
-    uint64_t ruleset_version = 0;       // version in use
-};
 
 inline constexpr uint32_t kMaxBurst = 64;
 

@@ -64,13 +64,6 @@ uint64_t mac_word(const uint8_t mac[6]) {
     return w | (1ull << 63);
 }
 
-IpAddr addr_of(const Be32 words[4], uint8_t version) {
-    IpAddr a;
-    a.family = version == 6 ? Family::V6 : Family::V4;
-    std::memcpy(a.bytes.data(), words, version == 6 ? 16 : 4);
-    return a;
-}
-
 IpAddr v4_of(uint32_t net_order) {
     IpAddr a;
     a.family = Family::V4;

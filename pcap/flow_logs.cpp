@@ -33,13 +33,6 @@ bool is_service(const std::string& s) {
     return s == "amazon-dns" || s == "instance-metadata" || s == "time-sync" || s == "dhcp" || s == "vpc-router";
 }
 
-IpAddr addr_of(const Be32 (&words)[4], uint8_t version) {
-    IpAddr a;
-    a.family = version == 6 ? Family::V6 : Family::V4;
-    std::memcpy(a.bytes.data(), words, version == 6 ? 16 : 4);
-    return a;
-}
-
 } // namespace
 
 std::string FlowLogFormat::header() const {

@@ -498,7 +498,7 @@ Result<GenTraceResult> gen_trace(const Network& net, const GenTraceOptions& opt,
     if (Status s = g.setup(); !s) return s.error();
     std::vector<Pkt> pkts = g.run();
     std::FILE* f = std::fopen(out_path.c_str(), "wb");
-    if (!f) return Error{std::string("cannot create: ") + std::strerror(errno), {}, out_path, {}};
+    if (!f) return Error{std::string("cannot create: ") + std::strerror(errno), {}, out_path, {}, ErrorKind::Runtime};
     GenTraceResult res;
     uint32_t hdr[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
     bool ok = std::fwrite(hdr, 4, 6, f) == 6;
@@ -511,7 +511,7 @@ Result<GenTraceResult> gen_trace(const Network& net, const GenTraceOptions& opt,
         res.bytes += 16 + p.frame.size();
         ++res.packets;
     }
-    if (std::fclose(f) != 0 || !ok) return Error{"write failed", {}, out_path, {}};
+    if (std::fclose(f) != 0 || !ok) return Error{"write failed", {}, out_path, {}, ErrorKind::Runtime};
     res.sessions = g.sessions();
     return res;
 }

@@ -41,9 +41,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-Error usage_error(std::string message, std::string file = {}) { return Error{std::move(message), "usage", std::move(file), {}}; }
+Error usage_error(std::string message, std::string file = {}) { return Error{std::move(message), {}, std::move(file), {}}; }
 Error runtime_error(Error e) {
-    e.code = "runtime";
+    e.kind = ErrorKind::Runtime;
     return e;
 }
 

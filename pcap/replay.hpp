@@ -62,8 +62,8 @@ struct ReplaySummary {
     double mpps = 0;                   // packets / elapsed_s / 1e6
 };
 
-// Runs the replay. Errors: Error::code "usage" (bad input: capture, --from, format; exit 2)
-// or "runtime" (an output cannot be written, an engine failed; exit 3).
+// Runs the replay. Errors: ErrorKind::Input (bad input: capture, --from, format; exit 2)
+// or ErrorKind::Runtime (an output cannot be written, an engine failed; exit 3).
 Result<ReplaySummary> run_replay(const Network& net, const ReplayOptions& opt, std::ostream& err);
 
 // The human table for stdout, and the --summary-json object (INTERFACE.md keys).

@@ -21,13 +21,6 @@ uint64_t hash_addr(const IpAddr& a) {
     return mix(w[0] ^ mix(w[1] ^ static_cast<uint64_t>(a.family)));
 }
 
-IpAddr addr_of(const Be32 (&words)[4], uint8_t version) {
-    IpAddr a;
-    a.family = version == 6 ? Family::V6 : Family::V4;
-    std::memcpy(a.bytes.data(), words, version == 6 ? 16 : 4);
-    return a;
-}
-
 } // namespace
 
 FlowSharder::FlowSharder(const Network& net) {

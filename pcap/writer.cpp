@@ -32,14 +32,14 @@ void seal(std::vector<uint8_t>& b) {
 PcapngWriter::~PcapngWriter() { (void)close(); }
 
 Status PcapngWriter::put(const void* p, size_t n) {
-    if (std::fwrite(p, 1, n, f_) != n) return Error{std::string("write failed: ") + std::strerror(errno), {}, path_, {}};
+    if (std::fwrite(p, 1, n, f_) != n) return Error{std::string("write failed: ") + std::strerror(errno), {}, path_, {}, ErrorKind::Runtime};
     return Status::Ok();
 }
 
 Status PcapngWriter::open(const std::string& path) {
     path_ = path;
     f_ = std::fopen(path.c_str(), "wb");
-    if (!f_) return Error{std::string("cannot create: ") + std::strerror(errno), {}, path, {}};
+    if (!f_) return Error{std::string("cannot create: ") + std::strerror(errno), {}, path, {}, ErrorKind::Runtime};
     std::vector<uint8_t> b;
     u32(b, 0x0A0D0D0A);
     u32(b, 0);
@@ -98,7 +98,7 @@ Status PcapngWriter::close() {
     if (!f_) return Status::Ok();
     int rc = std::fclose(f_);
     f_ = nullptr;
-    if (rc != 0) return Error{std::string("close failed: ") + std::strerror(errno), {}, path_, {}};
+    if (rc != 0) return Error{std::string("close failed: ") + std::strerror(errno), {}, path_, {}, ErrorKind::Runtime};
     return Status::Ok();
 }
 

@@ -9,13 +9,13 @@
 
 #include "perf/classbench.hpp"
 #include "ruleset/loader.hpp"
+#include "ruleset/status.hpp"
 
 namespace po = boost::program_options;
 using namespace vpcfw;
 
 namespace {
 
-constexpr int kExitOk = 0, kExitUsage = 2, kExitRuntime = 3;
 
 std::vector<std::string> split_files(const std::vector<std::string>& args) {
     std::vector<std::string> out;

@@ -3,6 +3,9 @@
 // JSON for decisions files, `explain --json` and scenarios. Plain value; cold path.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -10,13 +13,32 @@ namespace vpcfw {
 
 enum class Action : uint8_t { Accept, Drop };
 
-// Drop layers of INTERFACE.md, in path order.
+// Drop layers of INTERFACE.md, in path order: the one table of layers (enum name, the
+// name decisions and counters print). The enum, layer_name(), a worker's drop counters
+// (dataplane/counters.hpp), the stats JSON, the Prometheus labels and the summaries all
+// come from it: adding a layer is one row.
+#define VPCFW_LAYERS(X)                                                                    \
+    X(None, "") X(Parse, "parse") X(Origin, "origin") X(SgEgress, "sg-egress")             \
+    X(NaclEgress, "nacl-egress") X(Route, "route") X(Nat, "nat") X(Tgw, "tgw")             \
+    X(Endpoint, "endpoint") X(NaclIngress, "nacl-ingress") X(SgIngress, "sg-ingress")      \
+    X(Conntrack, "conntrack") X(Inspect, "inspect")
+
 enum class Layer : uint8_t {
-    None, Parse, Origin, SgEgress, NaclEgress, Route, Nat, Tgw, Endpoint, NaclIngress,
-    SgIngress, Conntrack, Inspect,
+#define VPCFW_X(id, name) id,
+    VPCFW_LAYERS(VPCFW_X)
+#undef VPCFW_X
 };
 
-const char* layer_name(Layer l);    // "sg-egress", ...
+inline constexpr const char* kLayerNames[] = {
+#define VPCFW_X(id, name) name,
+    VPCFW_LAYERS(VPCFW_X)
+#undef VPCFW_X
+};
+inline constexpr size_t kLayerCount = std::size(kLayerNames);
+
+inline const char* layer_name(Layer l) {  // "sg-egress", ...; "" for None
+    return static_cast<size_t>(l) < kLayerCount ? kLayerNames[static_cast<size_t>(l)] : "";
+}
 const char* action_name(Action a);  // "ACCEPT" / "DROP"
 
 // One line of the explanation: a hop or a layer passed (or the one that stopped it).

@@ -11,25 +11,6 @@
 
 namespace vpcfw {
 
-const char* layer_name(Layer l) {
-    switch (l) {
-    case Layer::None: return "";
-    case Layer::Parse: return "parse";
-    case Layer::Origin: return "origin";
-    case Layer::SgEgress: return "sg-egress";
-    case Layer::NaclEgress: return "nacl-egress";
-    case Layer::Route: return "route";
-    case Layer::Nat: return "nat";
-    case Layer::Tgw: return "tgw";
-    case Layer::Endpoint: return "endpoint";
-    case Layer::NaclIngress: return "nacl-ingress";
-    case Layer::SgIngress: return "sg-ingress";
-    case Layer::Conntrack: return "conntrack";
-    case Layer::Inspect: return "inspect";
-    }
-    return "";
-}
-
 const char* action_name(Action a) { return a == Action::Accept ? "ACCEPT" : "DROP"; }
 
 namespace {

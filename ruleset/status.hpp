@@ -9,6 +9,20 @@
 
 namespace vpcfw {
 
+// Exit codes of every vpcfw program (INTERFACE.md), defined once.
+enum ExitCode : int {
+    kExitOk = 0,       // success
+    kExitFail = 1,     // a scenario expectation failed, or `check` found errors
+    kExitUsage = 2,    // bad usage or bad input (the message names file, place, problem)
+    kExitRuntime = 3,  // runtime failure (an output cannot be written, DPDK failed, ...)
+};
+
+// What kind of failure an Error is, and so which exit code it ends a command with.
+enum class ErrorKind : unsigned char {
+    Input,    // bad input or usage: exit 2
+    Runtime,  // the input was fine but the work failed: exit 3
+};
+
 // An error with a human message and, where it applies, an AWS error code
 // (`InvalidPermission.Duplicate`) and the place in the input (file + JSON pointer).
 struct Error {
@@ -16,6 +30,9 @@ struct Error {
     std::string code;  // AWS error code for refused actions; empty otherwise
     std::string file;  // input file, when the error is about one
     std::string where; // JSON pointer (`/SecurityGroups/3/IpPermissions/0/FromPort`)
+    ErrorKind kind = ErrorKind::Input;
+
+    int exit_code() const { return kind == ErrorKind::Runtime ? kExitRuntime : kExitUsage; }
 
     std::string str() const {
         std::string s;
