@@ -15,6 +15,7 @@
 #include <rte_eal.h>
 
 #include "control/acl_compiler.hpp"
+#include "perf/classbench.hpp"
 #include "ruleset/packet.hpp"
 
 using namespace vpcfw;
@@ -977,39 +978,10 @@ TEST(AclCompiler, RulesScaleWithGroupSetsNotEnis) {
 
 namespace {
 
-struct CbRule {
-    Cidr src, dst;
-    int dlo = 0, dhi = 0;
-    int proto = -1;
-};
-
-bool parse_cb_cidr(const std::string& s, Cidr& out) {
-    auto c = Cidr::parse(s);
-    if (!c) return false;
-    out = *c;
-    return true;
-}
-
-std::vector<CbRule> read_classbench(const std::string& path, size_t limit) {
-    std::vector<CbRule> out;
-    std::ifstream in(path);
-    std::string line;
-    while (out.size() < limit && std::getline(in, line)) {
-        if (line.empty() || line[0] != '@') continue;
-        std::istringstream ss(line.substr(1));
-        std::string src, dst, colon, proto;
-        int slo, shi, dlo, dhi;
-        CbRule r;
-        if (!(ss >> src >> dst >> slo >> colon >> shi >> dlo >> colon >> dhi >> proto)) continue;
-        if (!parse_cb_cidr(src, r.src) || !parse_cb_cidr(dst, r.dst)) continue;
-        r.dlo = dlo;
-        r.dhi = dhi;
-        unsigned value = 0, mask = 0;
-        if (std::sscanf(proto.c_str(), "%x/%x", &value, &mask) != 2) continue;
-        r.proto = mask == 0 ? -1 : static_cast<int>(value);
-        out.push_back(r);
-    }
-    return out;
+// A ClassBench prefix (host order, as perf/classbench reads it) as a Cidr.
+Cidr cb_cidr(uint32_t addr, uint8_t len) {
+    uint32_t mask = len == 0 ? 0 : ~uint32_t{0} << (32 - len);
+    return Cidr{IpAddr::v4(addr & mask), len};
 }
 
 } // namespace
@@ -1023,8 +995,9 @@ TEST(AclClassBench, RuleSetsAsNaclsMatchLinearModel) {
     std::mt19937_64 rng(11);
     int checked_files = 0;
     for (const char* name : sets) {
-        std::vector<CbRule> rules = read_classbench(dir + name, 1000);
-        if (rules.empty()) continue;  // file not present
+        auto read = cb::read_rules(dir + name, 1000);
+        if (!read) continue;  // file not present
+        const std::vector<cb::Rule>& rules = *read;
         // One NACL per file: ingress entries on the source prefix, egress on the destination,
         // rule number = line order, actions alternating so both outcomes occur.
         Network net;
@@ -1035,11 +1008,11 @@ TEST(AclClassBench, RuleSetsAsNaclsMatchLinearModel) {
                 NaclEntry e;
                 e.rule_number = static_cast<int>(i) + 1;
                 e.egress = egress;
-                e.proto = rules[i].proto;
+                e.proto = rules[i].any_proto() ? -1 : rules[i].proto;
                 e.allow = (i % 3) != 1;
-                e.cidr = egress ? rules[i].dst : rules[i].src;
-                e.port_from = rules[i].dlo;
-                e.port_to = rules[i].dhi;
+                e.cidr = egress ? cb_cidr(rules[i].dst, rules[i].dst_len) : cb_cidr(rules[i].src, rules[i].src_len);
+                e.port_from = rules[i].dport_lo;
+                e.port_to = rules[i].dport_hi;
                 acl.entries.push_back(e);
             }
         net.network_acls.push_back(acl);
@@ -1049,24 +1022,22 @@ TEST(AclClassBench, RuleSetsAsNaclsMatchLinearModel) {
 
         // A sample of the trace (every 4th header), both directions.
         std::vector<Question> qs;
-        std::ifstream in(dir + name + "_trace");
-        std::string line;
-        for (size_t ln = 0; std::getline(in, line); ++ln) {
+        auto trace = cb::read_trace(dir + name + "_trace");
+        ASSERT_TRUE(trace.ok()) << trace.error().str();
+        for (size_t ln = 0; ln < trace->size(); ++ln) {
             if (ln % 4 != 0) continue;
-            std::istringstream ss(line);
-            uint64_t src = 0, dst = 0, sport = 0, dport = 0, proto = 0;
-            if (!(ss >> src >> dst >> sport >> dport >> proto)) continue;
+            const cb::Header& h = (*trace)[ln];
             for (bool egress : {false, true}) {
                 Question q;
                 q.nacl = true;
                 q.egress = egress;
-                q.p.proto = static_cast<uint8_t>(proto);
-                q.p.src = v4(static_cast<uint32_t>(src));
-                q.p.dst = v4(static_cast<uint32_t>(dst));
-                q.p.sport = static_cast<uint16_t>(sport);
-                q.p.dport = static_cast<uint16_t>(dport);
-                q.p.icmp_type = static_cast<uint8_t>(dport >> 8);
-                q.p.icmp_code = static_cast<uint8_t>(dport);
+                q.p.proto = h.proto;
+                q.p.src = v4(h.src);
+                q.p.dst = v4(h.dst);
+                q.p.sport = h.sport;
+                q.p.dport = h.dport;
+                q.p.icmp_type = static_cast<uint8_t>(h.dport >> 8);
+                q.p.icmp_code = static_cast<uint8_t>(h.dport);
                 q.want_nacl = linear_nacl(net, 0, egress, q.p);
                 qs.push_back(q);
             }

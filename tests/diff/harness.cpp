@@ -40,7 +40,7 @@ bool starts(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
 // The layers an accepted packet passed, read from its decision.
 void count_decision(Coverage& c, const Decision& d, const Packet& p) {
     if (d.action == Action::Drop) {
-        ++c.drop[static_cast<unsigned>(d.layer) % kLayerCount];
+        ++c.drop[static_cast<size_t>(d.layer) % kLayerCount];
         ++c.drop_reasons[std::string(layer_name(d.layer)) + ":" + d.reason];
         return;
     }
@@ -60,7 +60,7 @@ void count_decision(Coverage& c, const Decision& d, const Packet& p) {
         if (starts(e, "tgw-")) seen[unsigned(Layer::Tgw)] = true;
         if (e.size() > 6 && e.compare(e.size() - 6, 6, ":state") == 0) seen[unsigned(Layer::Conntrack)] = true;
     }
-    for (unsigned l = 0; l < kLayerCount; ++l) c.accept[l] += seen[l];
+    for (size_t l = 0; l < kLayerCount; ++l) c.accept[l] += seen[l];
 }
 
 // The expectation a scenario file states for a reference decision.
@@ -74,7 +74,7 @@ json expect_of(const Decision& d) {
 } // namespace
 
 void Coverage::add(const Coverage& o) {
-    for (unsigned l = 0; l < kLayerCount; ++l) {
+    for (size_t l = 0; l < kLayerCount; ++l) {
         accept[l] += o.accept[l];
         drop[l] += o.drop[l];
     }
@@ -86,7 +86,7 @@ std::string Coverage::table() const {
     char line[128];
     std::snprintf(line, sizeof line, "%-14s %12s %12s\n", "layer", "accept", "drop");
     o << line;
-    for (unsigned l = 1; l < kLayerCount; ++l) {
+    for (size_t l = 1; l < kLayerCount; ++l) {
         std::snprintf(line, sizeof line, "%-14s %12llu %12llu\n", layer_name(static_cast<Layer>(l)),
                       static_cast<unsigned long long>(accept[l]), static_cast<unsigned long long>(drop[l]));
         o << line;

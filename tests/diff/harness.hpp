@@ -22,8 +22,6 @@
 
 namespace vpcfw::diff {
 
-inline constexpr unsigned kLayerCount = static_cast<unsigned>(Layer::Inspect) + 1;
-
 // Which layers the suite exercised: for DROP decisions the layer that stopped the packet,
 // for ACCEPT decisions every layer the packet passed (see layers_passed in harness.cpp).
 struct Coverage {

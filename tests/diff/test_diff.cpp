@@ -226,7 +226,7 @@ TEST(Differential, RandomNetworksAgreeOnEveryPacket) {
         return;
     }
     const uint64_t n = std::max<uint64_t>(1, uint64_t(20 * sc));
-    for (unsigned l = 1; l < kLayerCount; ++l) {
+    for (size_t l = 1; l < kLayerCount; ++l) {
         Layer layer = static_cast<Layer>(l);
         if (layer == Layer::Inspect) continue;
         EXPECT_GE(st.coverage.accept[l], n) << "too few ACCEPT decisions passing " << layer_name(layer);
