@@ -13,6 +13,7 @@
 
 #include "control/compile_cmd.hpp"
 #include "control/compiler.hpp"
+#include "control/ctl.hpp"
 #include "control/eal.hpp"
 #include "control/run.hpp"
 #include "control/scenario.hpp"

@@ -1,7 +1,12 @@
-// EAL initialisation once per process (control/eal.hpp).
+// EAL initialisation once per process; `vpcfw run`'s default arguments (control/eal.hpp).
 #include "control/eal.hpp"
 
+#include <cstdlib>
+#include <fstream>
 #include <mutex>
+#include <ostream>
+
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -14,6 +19,35 @@ const std::vector<std::string>& default_eal_args() {
         "--log-level=lib.eal:error", "--force-max-simd-bitwidth=512",
     };
     return args;
+}
+
+namespace {
+
+uint64_t free_hugepages() {
+    std::ifstream in("/proc/meminfo");
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("HugePages_Free:", 0) == 0) return std::strtoull(line.c_str() + 15, nullptr, 10);
+    return 0;
+}
+
+} // namespace
+
+std::vector<std::string> run_eal_args(const std::vector<std::string>& pci_devices, std::ostream& err) {
+    std::vector<std::string> a = {"--lcores=0", "--log-level=lib.eal:error", "--force-max-simd-bitwidth=512",
+                                  "--file-prefix=vpcfw-" + std::to_string(getpid())};
+    if (free_hugepages() == 0) {
+        err << "vpcfw run: no free hugepages: starting DPDK with --no-huge -m 1024 (right for af_packet, ring, pcap "
+               "and tap ports; NIC ports need hugepages, see docs/run.md)\n";
+        a.insert(a.end(), {"--no-huge", "-m", "1024", "--no-shconf"});
+    } else {
+        a.push_back("--in-memory");
+    }
+    for (const auto& d : pci_devices) {
+        a.push_back("-a");
+        a.push_back(d);
+    }
+    if (pci_devices.empty()) a.push_back("--no-pci");
+    return a;
 }
 
 Status ensure_eal(const std::vector<std::string>& args) {

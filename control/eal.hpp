@@ -1,9 +1,10 @@
 // The DPDK EAL for commands that compile rulesets (scenario, replay, compile, run): one
 // initialisation per process, on first use, with defaults that work on any machine (no
-// hugepages, no PCI scan, no shared config, no telemetry socket, quiet logs). Control
-// thread only.
+// hugepages, no PCI scan, no shared config, no telemetry socket, quiet logs); and the
+// arguments `vpcfw run` starts it with when none are given. Control thread only.
 #pragma once
 
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,11 @@ namespace vpcfw {
 
 // The default EAL arguments (after the program name).
 const std::vector<std::string>& default_eal_args();
+
+// The EAL arguments of `vpcfw run` without `-- EAL ARGS`: one lcore, in memory (or
+// --no-huge, saying so on `err`, when no hugepages are free), `-a ADDR` for each PCI
+// device of `pci_devices`, --no-pci when there is none.
+std::vector<std::string> run_eal_args(const std::vector<std::string>& pci_devices, std::ostream& err);
 
 // Initialises the EAL with `args` (default_eal_args() when empty) once; later calls return
 // the first result. An error says what rte_eal_init reported.

@@ -49,21 +49,6 @@ constexpr uint16_t kEthIpv4 = 0x0800, kEthArp = 0x0806, kEthIpv6 = 0x86DD;
 constexpr uint8_t kNdRouterSolicit = 133, kNdRouterAdvert = 134, kNdSolicit = 135, kNdAdvert = 136,
                   kNdRedirect = 137;
 
-uint64_t addr_hash(const IpAddr& ip) {
-    // IpAddr's bytes sit at offset 1; rte_hash_crc reads 8-byte words, so hash an aligned copy.
-    alignas(8) uint8_t b[16];
-    std::memcpy(b, ip.bytes.data(), 16);
-    uint64_t h = rte_hash_crc(b, 16, static_cast<uint32_t>(ip.family));
-    h = (h << 32) | rte_hash_crc(b, 16, 0x9e3779b9u);
-    return h | 1;   // 0 marks an empty slot
-}
-
-uint64_t mac_word(const uint8_t mac[6]) {
-    uint64_t w = 0;
-    std::memcpy(&w, mac, 6);
-    return w | (1ull << 63);
-}
-
 IpAddr v4_of(uint32_t net_order) {
     IpAddr a;
     a.family = Family::V4;
@@ -116,58 +101,6 @@ bool public_address(const Network& net, const IpAddr& a) {
 }
 
 } // namespace
-
-// ---- MacTable ----------------------------------------------------------------------------
-
-MacTable::MacTable() : slots_(new Slot[kSlots]) {}
-
-bool MacTable::lookup(const IpAddr& ip, uint8_t mac[6]) const {
-    uint64_t k = addr_hash(ip);
-    const Slot& s = slots_[k & (kSlots - 1)];
-    if (s.key.load(std::memory_order_acquire) != k) return false;
-    uint64_t w = s.mac.load(std::memory_order_relaxed);
-    if (!(w >> 63) || s.key.load(std::memory_order_acquire) != k) return false;
-    std::memcpy(mac, &w, 6);
-    return true;
-}
-
-void MacTable::learn(const IpAddr& ip, const uint8_t mac[6]) {
-    if (mac[0] & 1) return;   // multicast/broadcast source: not a host
-    uint64_t k = addr_hash(ip);
-    uint64_t w = mac_word(mac);
-    Slot& s = slots_[k & (kSlots - 1)];
-    // Written only when it changes, so the table stays read-mostly (no cache-line ping-pong).
-    if (s.key.load(std::memory_order_relaxed) == k && s.mac.load(std::memory_order_relaxed) == w) return;
-    s.key.store(0, std::memory_order_relaxed);
-    s.mac.store(w, std::memory_order_release);
-    s.key.store(k, std::memory_order_release);
-}
-
-size_t MacTable::size() const {
-    size_t n = 0;
-    for (unsigned i = 0; i < kSlots; ++i) n += slots_[i].key.load(std::memory_order_relaxed) != 0;
-    return n;
-}
-
-// ---- LogQueue ----------------------------------------------------------------------------
-
-LogQueue::LogQueue(uint32_t capacity_pow2) : slots_(new LogRecord[capacity_pow2]), mask_(capacity_pow2 - 1) {}
-
-LogRecord* LogQueue::reserve() {
-    uint64_t h = head_.load(std::memory_order_relaxed);
-    if (h - tail_.load(std::memory_order_acquire) > mask_) return nullptr;
-    return &slots_[h & mask_];
-}
-
-void LogQueue::commit() { head_.store(head_.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
-
-const LogRecord* LogQueue::front() {
-    uint64_t t = tail_.load(std::memory_order_relaxed);
-    if (t == head_.load(std::memory_order_acquire)) return nullptr;
-    return &slots_[t & mask_];
-}
-
-void LogQueue::pop() { tail_.store(tail_.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
 
 // ---- Worker ------------------------------------------------------------------------------
 

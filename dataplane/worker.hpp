@@ -9,22 +9,26 @@
 // Hot path: no allocation, no locks, no exceptions, no virtual calls per packet. A Worker
 // belongs to one thread; the control thread only reads its counters (plain 64-bit loads,
 // as DPDK's own statistics do), drains its log queue, and asks for flow-table snapshots.
+// What it forwards on: dataplane/topology.hpp; MACs it learns: dataplane/mac_table.hpp;
+// its decision records: dataplane/log_queue.hpp; its counters: dataplane/worker_counters.hpp.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "dataplane/compiled.hpp"
 #include "dataplane/flow_key.hpp"
+#include "dataplane/log_queue.hpp"
+#include "dataplane/mac_table.hpp"
 #include "dataplane/parse.hpp"
 #include "dataplane/pipeline.hpp"
 #include "dataplane/ruleset_slot.hpp"
+#include "dataplane/topology.hpp"
 #include "dataplane/verdict.hpp"
+#include "dataplane/worker_counters.hpp"
 #include "ruleset/ip.hpp"
 
 struct rte_mbuf;
@@ -33,121 +37,9 @@ struct rte_ring;
 
 namespace vpcfw {
 
-// ---- what lives behind each port (immutable while workers run) -------------------------
-
-struct LivePort {
-    enum class Kind : uint8_t { Subnet, Internet, Attachment };
-    uint16_t port_id = 0;          // DPDK port
-    uint8_t mac[6] = {};           // the port's own MAC: the router's, on the wire
-    Kind kind = Kind::Subnet;
-    OriginSpec origin;             // Auto on subnet ports; Internet / attachment given
-    std::string label;             // SPEC as given, for stats
-    std::vector<std::string> attachment_ids;   // tgw-attach-/vgw-/vpn- ids behind it
-    std::vector<IpAddr> routers;   // base + 1 of every subnet CIDR behind it (ARP/ND)
-    // Private addresses answered here (ENIs of the VPCs behind the port) -> ENI index; a
-    // host is never answered for its own address.
-    std::unordered_map<IpAddr, uint32_t, IpAddrHash> private_addrs;
-};
-
-struct Topology {
-    std::vector<LivePort> ports;
-    std::vector<int16_t> eni_port;                  // dense ENI index -> port index, -1: none
-    std::vector<std::array<uint8_t, 6>> eni_mac;    // dense ENI index -> its MAC (model)
-    int internet_port = -1;
-};
-
-// The MACs hosts behind a port sent from, by IP address (for destinations the model has
-// no MAC for: internet hosts, attachment peers). Shared by all workers without locks: a
-// direct-mapped table of (address hash, MAC) words; a racing writer can at worst leave a
-// slot stale until the host's next packet relearns it.
-class MacTable {
-public:
-    MacTable();
-    bool lookup(const IpAddr& ip, uint8_t mac[6]) const;
-    void learn(const IpAddr& ip, const uint8_t mac[6]);
-    size_t size() const;           // learned entries (cold)
-
-private:
-    static constexpr unsigned kSlots = 4096;
-    struct Slot {
-        std::atomic<uint64_t> key{0};
-        std::atomic<uint64_t> mac{0};
-    };
-    std::unique_ptr<Slot[]> slots_;
-};
-
 // Which worker owns a parsed flow (both directions alike). A plain function pointer:
 // the sharder lives above dataplane/ (pcap/shard.hpp) and is one out-of-line call either way.
 using ShardFn = unsigned (*)(const void* ctx, const FlowKey& key, unsigned workers);
-
-// ---- counters --------------------------------------------------------------------------
-
-#define VPCFW_WORKER_COUNTERS(X)                                                                       \
-    X(rx_packets, "frames received")                                                                   \
-    X(rx_bytes, "bytes received")                                                                      \
-    X(tx_packets, "frames sent")                                                                       \
-    X(tx_bytes, "bytes sent")                                                                          \
-    X(tx_dropped, "frames the TX queue did not take")                                                 \
-    X(arp_replies, "ARP requests answered")                                                            \
-    X(nd_replies, "IPv6 neighbour solicitations answered")                                            \
-    X(resolve_requests, "ARP/ND requests sent for unknown next-hop MACs")                             \
-    X(l2_other, "non-IP frames ignored (other ARP/ND, LLDP, ...)")                                   \
-    X(redirected, "packets handed to the worker owning their flow")                                   \
-    X(redirect_dropped, "packets lost because the owning worker's ring was full")                     \
-    X(forwarded, "accepted packets sent on")                                                           \
-    X(delivered_local, "accepted packets for AWS services (DNS, metadata, router...)")               \
-    X(no_port, "accepted packets whose destination has no port")                                       \
-    X(translate_unsupported, "accepted packets needing a translation the wire path lacks (NAT64)")  \
-    X(log_dropped, "decision records lost because the log queue was full")
-
-struct WorkerCounters {
-#define VPCFW_X(name, help) uint64_t name = 0;
-    VPCFW_WORKER_COUNTERS(VPCFW_X)
-#undef VPCFW_X
-};
-
-struct CounterName {
-    const char* name;
-    const char* help;
-};
-inline constexpr CounterName kWorkerCounterNames[] = {
-#define VPCFW_X(name, help) {#name, help},
-    VPCFW_WORKER_COUNTERS(VPCFW_X)
-#undef VPCFW_X
-};
-
-// ---- decision records for the control thread (decisions, flow logs, captures) ----------
-
-inline constexpr uint32_t kLogSnap = 1600;   // frame bytes kept per record
-
-struct LogRecord {
-    uint64_t version = 0;          // ruleset version of the verdict (its Names)
-    double ts = 0;
-    uint32_t caplen = 0;           // bytes in frame[]
-    uint32_t wirelen = 0;
-    uint16_t in_port = 0;          // port index
-    int16_t out_port = -1;
-    ParseReason reason = ParseReason::Ok;
-    FlowKey key;
-    Verdict verdict;
-    uint8_t frame[kLogSnap];
-};
-
-// Single producer (the worker), single consumer (the control thread).
-class LogQueue {
-public:
-    explicit LogQueue(uint32_t capacity_pow2);
-    LogRecord* reserve();          // worker: a slot to fill, nullptr when full
-    void commit();                 // worker: publishes the reserved slot
-    const LogRecord* front();      // control: the oldest record, nullptr when empty
-    void pop();                    // control: releases front()
-
-private:
-    std::unique_ptr<LogRecord[]> slots_;
-    uint32_t mask_;
-    alignas(64) std::atomic<uint64_t> head_{0};   // next to write
-    alignas(64) std::atomic<uint64_t> tail_{0};   // next to read
-};
 
 // ---- recent flows (the `flows` command) ------------------------------------------------
 

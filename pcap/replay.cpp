@@ -16,25 +16,13 @@
 #include <unordered_set>
 #include <vector>
 
+#include "pcap/decision_log.hpp"
 #include "pcap/flow_logs.hpp"
 #include "pcap/reader.hpp"
 #include "pcap/shard.hpp"
 #include "pcap/writer.hpp"
 
 namespace vpcfw {
-
-std::string ts_text(int64_t ts_ns) {
-    int64_t sec = ts_ns / 1000000000, frac = ts_ns % 1000000000;
-    if (frac < 0) {
-        frac += 1000000000;
-        --sec;
-    }
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%09lld", static_cast<long long>(frac));
-    std::string f(buf);
-    while (f.size() > 1 && f.back() == '0') f.pop_back();
-    return std::to_string(sec) + "." + f;
-}
 
 namespace {
 
@@ -90,20 +78,6 @@ std::string parallel(unsigned n, Fn fn) {
     for (auto& e : errors)
         if (!e.empty()) return e;
     return {};
-}
-
-std::string decision_comment(uint64_t seq, const Decision& d) {
-    std::string c = "vpcfw seq " + std::to_string(seq) + ": " + action_name(d.action);
-    if (d.action == Action::Accept) {
-        c += " to " + d.to;
-    } else {
-        c += std::string(" at ") + layer_name(d.layer);
-        if (!d.reason.empty()) c += " (" + d.reason + ")";
-        if (!d.rule.empty()) c += " rule " + d.rule;
-    }
-    if (!d.from.empty()) c += " from " + d.from;
-    if (!d.flow.empty()) c += "; " + d.flow;
-    return c;
 }
 
 class Progress {
@@ -192,7 +166,6 @@ Result<ReplaySummary> run_replay(const Network& net, const ReplayOptions& opt, s
     std::vector<Verdict> verdicts;
     std::unordered_set<uint64_t> flows;
     std::unordered_map<OutcomeKey, uint64_t, OutcomeHash> outcomes;
-    std::string line;
     long long bytesRead = 0;
     uint64_t seqBase = 0;
     auto start = Clock::now();
@@ -285,15 +258,8 @@ Result<ReplaySummary> run_replay(const Network& net, const ReplayOptions& opt, s
             if (needDecision) {
                 Decision d = to_decision(v, names, flowText);
                 if (decisions.is_open()) {
-                    std::string body = decision_json(d).dump();
-                    line = "{\"seq\":" + std::to_string(seq) + ",\"ts\":" + ts_text(meta[i].ts_ns);
-                    if (ok) {
-                        char hex[20];
-                        std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fid));
-                        line += ",\"flow_id\":\"" + std::string(hex) + "\"";
-                    }
-                    line += "," + body.substr(1) + "\n";
-                    decisions << line;
+                    DecisionLineHead head{seq, meta[i].ts_ns, ok ? std::optional<uint64_t>(fid) : std::nullopt};
+                    decisions << decision_line(head, d) << '\n';
                 }
                 PcapngWriter* w = v.action == Action::Accept ? (opt.accepted.empty() ? nullptr : &acceptedW)
                                                              : (opt.dropped.empty() ? nullptr : &droppedW);

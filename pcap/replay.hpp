@@ -70,7 +70,4 @@ Result<ReplaySummary> run_replay(const Network& net, const ReplayOptions& opt, s
 void print_summary(const ReplaySummary& s, std::ostream& out);
 nlohmann::json summary_json(const ReplaySummary& s);
 
-// "1718000000.000123" from nanoseconds: the shortest exact decimal (at least one digit).
-std::string ts_text(int64_t ts_ns);
-
 } // namespace vpcfw
