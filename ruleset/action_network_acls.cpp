@@ -163,21 +163,13 @@ Result<ActionEffect> delete_nacl_entry(Network& net, const json& params) {
     return ActionEffect{"DeleteNetworkAclEntry", {}};
 }
 
-
 Result<ActionEffect> replace_nacl_association(Network& net, const json& params) {
-    std::optional<Error> err;
-    Reader r(params, "", &err);
-    std::string assoc = r.str("AssociationId", true);
-    if (err) return *err;
-    Result<Idx> target = resolve_acl(net, r);
-    if (err) return *err;
-    if (!target) return target.error();
-
-    auto [from, pos] = find_association(net.network_acls, assoc);
-    if (from == kNone)
-        return refusal("InvalidAssociationID.NotFound", "The association ID '" + assoc + "' does not exist",
-                       "/AssociationId");
-    NetworkAcl& to = net.network_acls[*target];
+    Result<AssociationSite> site = locate_association(net, net.network_acls, params, resolve_acl);
+    if (!site) return site.error();
+    const std::string& assoc = site->id;
+    Idx from = site->from;
+    size_t pos = site->pos;
+    NetworkAcl& to = net.network_acls[site->to];
     if (net.network_acls[from].vpc != to.vpc)
         return different_networks(to.id, net.network_acls[from].associations[pos].subnet_id);
 

@@ -193,6 +193,34 @@ std::pair<Idx, size_t> find_association(const std::vector<Table>& tables, const 
     return {kNone, 0};
 }
 
+// What a Replace*Association request names: the association (the table that holds it and
+// its position there) and the table it moves to, read by `resolve` (NetworkAclId,
+// RouteTableId). Refuses a missing parameter, an unknown table, or an unknown association
+// (InvalidAssociationID.NotFound).
+struct AssociationSite {
+    std::string id;     // AssociationId
+    Idx from = kNone;
+    size_t pos = 0;
+    Idx to = kNone;
+};
+template <typename Table, typename Resolve>
+Result<AssociationSite> locate_association(const Network& net, const std::vector<Table>& tables, const json& params,
+                                           Resolve resolve) {
+    std::optional<Error> err;
+    Reader r(params, "", &err);
+    std::string assoc = r.str("AssociationId", true);
+    if (err) return *err;
+    Result<Idx> target = resolve(net, r);
+    if (err) return *err;
+    if (!target) return target.error();
+
+    auto [from, pos] = find_association(tables, assoc);
+    if (from == kNone)
+        return refusal("InvalidAssociationID.NotFound", "The association ID '" + assoc + "' does not exist",
+                       "/AssociationId");
+    return AssociationSite{assoc, from, pos, *target};
+}
+
 // ---------------------------------------------------------------------------------------
 // The actions, by resource family (dispatched by name in actions.cpp)
 

@@ -327,19 +327,12 @@ Result<ActionEffect> delete_route(Network& net, const json& params) {
 }
 
 Result<ActionEffect> replace_route_table_association(Network& net, const json& params) {
-    std::optional<Error> err;
-    Reader r(params, "", &err);
-    std::string assoc = r.str("AssociationId", true);
-    if (err) return *err;
-    Result<Idx> target = resolve_route_table(net, r);
-    if (err) return *err;
-    if (!target) return target.error();
-
-    auto [from, pos] = find_association(net.route_tables, assoc);
-    if (from == kNone)
-        return refusal("InvalidAssociationID.NotFound", "The association ID '" + assoc + "' does not exist",
-                       "/AssociationId");
-    RouteTable& to = net.route_tables[*target];
+    Result<AssociationSite> site = locate_association(net, net.route_tables, params, resolve_route_table);
+    if (!site) return site.error();
+    const std::string& assoc = site->id;
+    Idx from = site->from;
+    size_t pos = site->pos;
+    RouteTable& to = net.route_tables[site->to];
     if (net.route_tables[from].vpc != to.vpc)
         return different_networks(to.id, net.route_tables[from].id);
 

@@ -118,32 +118,26 @@ void read_permission(const Network& net, Reader& p, bool egress, Idx group_vpc, 
     size_t before = out.size();
     std::vector<Reader> ranges = p.objects("IpRanges");
     if (p.has("CidrIp")) ranges.push_back(p); // the legacy top-level form of ingress
-    for (Reader& x : ranges) {
-        SgRule r = base;
-        std::string text = x.str("CidrIp", true);
-        if (x.failed()) return;
-        std::optional<Cidr> c = Cidr::parse(text);
-        if (!c || !c->base.is_v4()) {
-            x.fail("InvalidParameterValue", "CIDR block " + text + " is malformed", "CidrIp");
-            return;
+    // One rule per CIDR of IpRanges (key CidrIp, IPv4) or Ipv6Ranges (CidrIpv6); false after a refusal.
+    auto add_cidrs = [&](std::vector<Reader>& list, const char* key, bool v4) {
+        for (Reader& x : list) {
+            SgRule r = base;
+            std::string text = x.str(key, true);
+            if (x.failed()) return false;
+            std::optional<Cidr> c = Cidr::parse(text);
+            if (!c || c->base.is_v4() != v4) {
+                x.fail("InvalidParameterValue", "CIDR block " + text + " is malformed", key);
+                return false;
+            }
+            r.cidr = *c;
+            r.description = x.str("Description");
+            out.push_back(r);
         }
-        r.cidr = *c;
-        r.description = x.str("Description");
-        out.push_back(r);
-    }
-    for (Reader& x : p.objects("Ipv6Ranges")) {
-        SgRule r = base;
-        std::string text = x.str("CidrIpv6", true);
-        if (x.failed()) return;
-        std::optional<Cidr> c = Cidr::parse(text);
-        if (!c || c->base.is_v4()) {
-            x.fail("InvalidParameterValue", "CIDR block " + text + " is malformed", "CidrIpv6");
-            return;
-        }
-        r.cidr = *c;
-        r.description = x.str("Description");
-        out.push_back(r);
-    }
+        return true;
+    };
+    if (!add_cidrs(ranges, "CidrIp", true)) return;
+    std::vector<Reader> ranges6 = p.objects("Ipv6Ranges");
+    if (!add_cidrs(ranges6, "CidrIpv6", false)) return;
     for (Reader& x : p.objects("PrefixListIds")) {
         SgRule r = base;
         r.peer = PeerKind::PrefixList;

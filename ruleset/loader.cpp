@@ -89,33 +89,36 @@ Idx resolve_ref(const Ref& r, const std::unordered_map<std::string, Idx>& index,
     return it->second;
 }
 
+// Resolves the VPC reference of every object in `t`.
+template <typename T>
+void resolve_vpcs(Table<T>& t, const Table<Vpc>& vpcs) {
+    for (size_t i = 0; i < t.items.size(); ++i)
+        t.items[i].vpc = resolve_ref(t.vpc[i], vpcs.by_id, "VPC", t.items[i].id);
+}
+
+// Resolves the subnet, then the VPC reference of every object in `t`; without a VpcId the
+// object is in its subnet's VPC.
+template <typename T>
+void resolve_subnets_and_vpcs(Table<T>& t, const Table<Subnet>& subnets, const Table<Vpc>& vpcs) {
+    for (size_t i = 0; i < t.items.size(); ++i) {
+        T& x = t.items[i];
+        x.subnet = resolve_ref(t.subnet[i], subnets.by_id, "subnet", x.id);
+        x.vpc = resolve_ref(t.vpc[i], vpcs.by_id, "VPC", x.id);
+        if (x.vpc == kNone && x.subnet != kNone) x.vpc = subnets.items[x.subnet].vpc;
+    }
+}
+
 Network Loader::finish() {
     Network& net = net_;
     // Dangling references to objects that must be in the export.
-    for (size_t i = 0; i < subnets_.items.size(); ++i)
-        subnets_.items[i].vpc = resolve_ref(subnets_.vpc[i], vpcs_.by_id, "VPC", subnets_.items[i].id);
-    for (size_t i = 0; i < route_tables_.items.size(); ++i)
-        route_tables_.items[i].vpc = resolve_ref(route_tables_.vpc[i], vpcs_.by_id, "VPC", route_tables_.items[i].id);
-    for (size_t i = 0; i < security_groups_.items.size(); ++i)
-        security_groups_.items[i].vpc =
-            resolve_ref(security_groups_.vpc[i], vpcs_.by_id, "VPC", security_groups_.items[i].id);
-    for (size_t i = 0; i < network_acls_.items.size(); ++i)
-        network_acls_.items[i].vpc = resolve_ref(network_acls_.vpc[i], vpcs_.by_id, "VPC", network_acls_.items[i].id);
+    resolve_vpcs(subnets_, vpcs_);
+    resolve_vpcs(route_tables_, vpcs_);
+    resolve_vpcs(security_groups_, vpcs_);
+    resolve_vpcs(network_acls_, vpcs_);
     for (const Ref& r : need_subnet_) resolve_ref(r, subnets_.by_id, "subnet", "network ACL association");
-    for (size_t i = 0; i < enis_.items.size(); ++i) {
-        Eni& e = enis_.items[i];
-        e.subnet = resolve_ref(enis_.subnet[i], subnets_.by_id, "subnet", e.id);
-        e.vpc = resolve_ref(enis_.vpc[i], vpcs_.by_id, "VPC", e.id);
-        if (e.vpc == kNone && e.subnet != kNone) e.vpc = subnets_.items[e.subnet].vpc;
-    }
-    for (size_t i = 0; i < nat_gateways_.items.size(); ++i) {
-        NatGateway& g = nat_gateways_.items[i];
-        g.subnet = resolve_ref(nat_gateways_.subnet[i], subnets_.by_id, "subnet", g.id);
-        g.vpc = resolve_ref(nat_gateways_.vpc[i], vpcs_.by_id, "VPC", g.id);
-        if (g.vpc == kNone && g.subnet != kNone) g.vpc = subnets_.items[g.subnet].vpc;
-    }
-    for (size_t i = 0; i < endpoints_.items.size(); ++i)
-        endpoints_.items[i].vpc = resolve_ref(endpoints_.vpc[i], vpcs_.by_id, "VPC", endpoints_.items[i].id);
+    resolve_subnets_and_vpcs(enis_, subnets_, vpcs_);
+    resolve_subnets_and_vpcs(nat_gateways_, subnets_, vpcs_);
+    resolve_vpcs(endpoints_, vpcs_);
 
     net.vpcs = std::move(vpcs_.items);
     net.subnets = std::move(subnets_.items);

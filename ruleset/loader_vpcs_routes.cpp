@@ -6,6 +6,20 @@
 
 namespace vpcfw::load {
 
+namespace {
+
+// The CIDRs of an association set (CidrBlockAssociationSet, Ipv6CidrBlockAssociationSet)
+// whose state is "associated" or not given, added to `out` once each.
+void add_associated(const Node& set, const char* cidr_key, const char* state_key, std::vector<Cidr>& out) {
+    for (const Node& a : set.objects()) {
+        Cidr c = a[cidr_key].cidr();
+        std::string state = a[state_key]["State"].str();
+        if (state.empty() || state == "associated") add_unique(out, {c});
+    }
+}
+
+} // namespace
+
 // --- VPCs and subnets ------------------------------------------------------------
 
 void Loader::vpc(const Node& n) {
@@ -19,22 +33,14 @@ void Loader::vpc(const Node& n) {
     if (n["BlockPublicAccessStates"]["InternetGatewayBlockMode"].present())
         v.bpa_mode = n["BlockPublicAccessStates"]["InternetGatewayBlockMode"].str();
     auto primary = n["CidrBlock"].opt_cidr();
-    for (const Node& a : n["CidrBlockAssociationSet"].objects()) {
-        Cidr c = a["CidrBlock"].cidr();
-        std::string state = a["CidrBlockState"]["State"].str();
-        if (state.empty() || state == "associated") add_unique(v.cidrs4, {c});
-    }
+    add_associated(n["CidrBlockAssociationSet"], "CidrBlock", "CidrBlockState", v.cidrs4);
     if (primary) {
         // The primary CIDR comes first.
         auto it = std::find(v.cidrs4.begin(), v.cidrs4.end(), *primary);
         if (it != v.cidrs4.end()) v.cidrs4.erase(it);
         v.cidrs4.insert(v.cidrs4.begin(), *primary);
     }
-    for (const Node& a : n["Ipv6CidrBlockAssociationSet"].objects()) {
-        Cidr c = a["Ipv6CidrBlock"].cidr();
-        std::string state = a["Ipv6CidrBlockState"]["State"].str();
-        if (state.empty() || state == "associated") add_unique(v.cidrs6, {c});
-    }
+    add_associated(n["Ipv6CidrBlockAssociationSet"], "Ipv6CidrBlock", "Ipv6CidrBlockState", v.cidrs6);
     if (v.cidrs4.empty() && v.cidrs6.empty()) n["CidrBlock"].fail("VPC " + v.id + " has no CIDR block");
     put(vpcs_, std::move(v), {}, {}, [](Vpc& a, const Vpc& b) {
         add_unique(a.cidrs4, b.cidrs4);
@@ -55,11 +61,7 @@ void Loader::subnet(const Node& n) {
     if (n["State"].present()) s.state = n["State"].str();
     s.name = name_tag(n["Tags"]);
     s.cidr4 = n["CidrBlock"].opt_cidr();
-    for (const Node& a : n["Ipv6CidrBlockAssociationSet"].objects()) {
-        Cidr c = a["Ipv6CidrBlock"].cidr();
-        std::string state = a["Ipv6CidrBlockState"]["State"].str();
-        if (state.empty() || state == "associated") add_unique(s.cidrs6, {c});
-    }
+    add_associated(n["Ipv6CidrBlockAssociationSet"], "Ipv6CidrBlock", "Ipv6CidrBlockState", s.cidrs6);
     s.map_public_ip_on_launch = n["MapPublicIpOnLaunch"].boolean(false);
     if (n["BlockPublicAccessStates"]["InternetGatewayBlockMode"].present())
         s.bpa_mode = n["BlockPublicAccessStates"]["InternetGatewayBlockMode"].str();
