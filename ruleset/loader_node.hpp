@@ -16,8 +16,8 @@ namespace vpcfw::load {
 
 using json = nlohmann::json;
 
-// Inside this file a bad input throws InputError; the two public functions catch it (and
-// anything else) and hand it back as an Error value. Nothing escapes them.
+// Inside the loader a bad input throws InputError; the two public functions (loader.cpp)
+// catch it (and anything else) and hand it back as an Error value. Nothing escapes them.
 struct InputError {
     Error error;
 };
