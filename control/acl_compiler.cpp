@@ -1,6 +1,7 @@
 // AclCompiler: Network model -> rte_acl contexts + side tables (AclTables). The matching
-// rules transcribe ruleset/reference.cpp (sg_rule_mismatch, nacl_entry_mismatch,
-// group_matches, peered_active); tests/control/test_acl_compiler.cpp proves them equal.
+// rules transcribe the reference evaluator's (ruleset/ref_security_groups.cpp:
+// sg_rule_mismatch, group_matches, peered_active; ruleset/ref_network_acls.cpp:
+// nacl_entry_mismatch); tests/control/test_acl_compiler.cpp proves them equal.
 #include "control/acl_compiler.hpp"
 
 #include <algorithm>
@@ -172,7 +173,7 @@ struct RuleLists {
     }
 };
 
-// ---- matching semantics, as ruleset/reference.cpp --------------------------------------
+// ---- matching semantics, as ruleset/ref_security_groups.cpp and ref_network_acls.cpp ---
 
 // Port range [from, to] clipped to 0..65535; from == -1 means every port.
 std::optional<L4Range> port_range(int from, int to) {

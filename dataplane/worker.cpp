@@ -68,9 +68,10 @@ uint64_t flow_hash(const FlowKey& k) {
     struct alignas(8) End {   // rte_hash_crc reads 8-byte words
         Be32 a[4];
         Be16 p;
-    } x, y;
-    std::memset(&x, 0, sizeof x);   // padding too: both ends are compared and hashed as bytes
-    std::memset(&y, 0, sizeof y);
+    };
+    End x, y;
+    std::memset(static_cast<void*>(&x), 0, sizeof x);   // padding too: both ends are compared and hashed as bytes
+    std::memset(static_cast<void*>(&y), 0, sizeof y);
     std::memcpy(x.a, k.src, sizeof x.a);
     std::memcpy(y.a, k.dst, sizeof y.a);
     x.p = k.sport;

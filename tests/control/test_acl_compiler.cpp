@@ -1,5 +1,5 @@
 // Tests of control/acl_compiler + dataplane/acl_tables: hand-written cases, a randomised
-// differential test against a linear model transcribed from ruleset/reference.cpp (every
+// differential test against a linear model transcribed from the reference evaluator (every
 // rte_acl algorithm this CPU runs), and ClassBench rule sets compiled as NACLs.
 #include <gtest/gtest.h>
 
@@ -52,7 +52,7 @@ std::vector<AclAlgorithm> supported_algorithms() {
     return out;
 }
 
-// ---- the linear model: ruleset/reference.cpp's matching, transcribed --------------------
+// ---- the linear model: ruleset/ref_security_groups.cpp and ref_network_acls.cpp, transcribed
 
 bool eni_has_address(const Eni& e, const IpAddr& a) {
     for (const auto& p : e.private_ips)

@@ -20,7 +20,6 @@ using namespace vpcfw;
 
 namespace {
 
-const char* kWeb = "eni-0a1b2c3d4e5f60101";   // 10.0.0.10, EIP 203.0.113.10
 const char* kApp = "eni-0a1b2c3d4e5f60201";   // 10.0.10.20
 const char* kDb = "eni-0a1b2c3d4e5f60301";    // 10.0.20.30
 

@@ -201,7 +201,9 @@ TEST(Replay, AcceptedAndDroppedCapturesTogetherHoldEveryPacket) {
         EXPECT_TRUE(a == b) << f << ": the split captures differ from the input";
         // Every packet carries a comment naming its decision.
         std::string bytes = slurp(o.dropped);
-        if (!drop.empty()) EXPECT_NE(bytes.find("vpcfw seq "), std::string::npos);
+        if (!drop.empty()) {
+            EXPECT_NE(bytes.find("vpcfw seq "), std::string::npos);
+        }
         fs::remove(o.accepted);
         fs::remove(o.dropped);
     }

@@ -111,7 +111,9 @@ TEST(PacketLanguage, RefusesBadPackets) {
     for (const char* text : bad) {
         auto p = parse_packet(text);
         EXPECT_FALSE(p) << "accepted: " << text;
-        if (!p) EXPECT_FALSE(p.error().message.empty());
+        if (!p) {
+            EXPECT_FALSE(p.error().message.empty());
+        }
     }
 }
 
