@@ -100,9 +100,6 @@ struct EigwKey {
     uint16_t iport, oport;
     IpAddr inside, outside;
 };
-struct MacKey {
-    uint8_t mac[8];
-};
 
 // The flow cache (ARCHITECTURE.md "Where the cycles go"): a packet whose walk met only
 // connection state at every security group (an established flow) and no stateful choice
@@ -195,7 +192,6 @@ struct Pipeline::Impl {
     Settings cfg;
     const CompiledRuleset* rs = nullptr;
     const CompiledRuleset::Impl* t = nullptr;
-    const Network* net = nullptr;
     PipelineCounters counters;
 
     FlatMap<CtKey, CtEntry> conntrack;
@@ -367,20 +363,21 @@ struct Pipeline::Impl {
         const PublicOwner* o = t->public_owner.find(ScopedAddr::make(kNone, a));
         return o ? *o : PublicOwner{};
     }
-    const PrivateIp* private_ip_record(uint32_t vpc, const IpAddr& a) const {
+    const CompiledPrivateIp& private_ip(uint32_t eni, uint32_t pip) const {
+        return t->private_ips[t->enis[eni].pip_begin + pip];
+    }
+    const CompiledPrivateIp* private_ip_record(uint32_t vpc, const IpAddr& a) const {
         const PublicOwner* o = t->private_record.find(ScopedAddr::make(vpc, a));
-        return o ? &net->enis[o->eni].private_ips[o->pip] : nullptr;
+        return o ? &private_ip(o->eni, o->pip) : nullptr;
     }
     bool in_vpc(uint32_t vpc, const IpAddr& a) const {
-        const Vpc& v = net->vpcs[vpc];
-        for (const auto& c : v.cidrs4)
-            if (c.contains(a)) return true;
-        for (const auto& c : v.cidrs6)
-            if (c.contains(a)) return true;
+        const CompiledVpc& v = t->vpcs[vpc];
+        for (uint32_t i = v.cidr_begin; i < v.cidr_end; ++i)
+            if (t->vpc_cidrs[i].contains(a)) return true;
         return false;
     }
     uint32_t vpc_containing(const IpAddr& a) const {
-        for (uint32_t i = 0; i < net->vpcs.size(); ++i)
+        for (uint32_t i = 0; i < t->vpcs.size(); ++i)
             if (in_vpc(i, a)) return i;
         return kNone;
     }
@@ -396,9 +393,8 @@ struct Pipeline::Impl {
             if (h == 0xA9FEA9FD) return Service::AmazonDns;
             if (h == 0xA9FEA9FE) return Service::Metadata;
             if (h == 0xA9FEA97B) return Service::TimeSync;
-            if (vpc != kNone && !net->vpcs[vpc].cidrs4.empty() && a == net->vpcs[vpc].cidrs4[0].base.plus(2))
-                return Service::AmazonDns;
-            if (subnet != kNone && net->subnets[subnet].cidr4 && a == net->subnets[subnet].cidr4->base.plus(1))
+            if (vpc != kNone && t->vpcs[vpc].has_dns4 && a == t->vpcs[vpc].dns4) return Service::AmazonDns;
+            if (subnet != kNone && t->subnets[subnet].has_router4 && a == t->subnets[subnet].router4)
                 return p.is_udp() && (p.dport == 67 || p.sport == 67) ? Service::Dhcp : Service::VpcRouter;
             if (h == 0xFFFFFFFF && p.is_udp() && (p.dport == 67 || p.dport == 68)) return Service::Dhcp;
         } else {
@@ -411,8 +407,8 @@ struct Pipeline::Impl {
             if (a == ntp6) return Service::TimeSync;
             if (a == dhcp6 && p.is_udp()) return Service::Dhcp;
             if (subnet != kNone)
-                for (const auto& c : net->subnets[subnet].cidrs6)
-                    if (a == c.base.plus(1)) return Service::VpcRouter;
+                for (uint32_t i = t->subnets[subnet].router6_begin; i < t->subnets[subnet].router6_end; ++i)
+                    if (a == t->subnet_routers6[i]) return Service::VpcRouter;
         }
         return Service::None;
     }
@@ -623,7 +619,7 @@ struct Pipeline::Impl {
             path(c, rule);
             return true;
         }
-        bool dflt = net->network_acls[acl_idx].entries[nv.rule.index()].is_default_deny();
+        bool dflt = t->nacl_default_deny[t->nacl_entry_base[acl_idx] + nv.rule.index()];
         return drop(c, layer, R(dflt ? Reason::DefaultDeny : Reason::DenyRule), rule);
     }
 
@@ -667,21 +663,13 @@ struct Pipeline::Impl {
         if (e.nat != kNone) return nat_inbound(c, e.nat, eni, p);
         if (e.source_dest_check && !eni_has_address(eni, p.dst)) return drop(c, Layer::Route, R(Reason::SourceDestCheck));
         if (e.endpoint != kNone) {
-            const VpcEndpoint& ep = net->endpoints[e.endpoint];
-            if (!iequals(ep.state, "available")) return drop(c, Layer::Endpoint, R(Reason::NotAvailable));
+            if (!t->endpoints[e.endpoint].available) return drop(c, Layer::Endpoint, R(Reason::NotAvailable));
             c.auto_tracked = true;
         }
         if (!sg_check(c, eni, false, p)) return false;
         path(c, e.id);
         if (!eni_has_address(eni, p.dst)) return from_eni_forward(c, eni, p);
         return accept(c, e.dest_name, p, eni);
-    }
-    static bool iequals(const std::string& a, const char* b) {
-        size_t n = std::strlen(b);
-        if (a.size() != n) return false;
-        for (size_t i = 0; i < n; ++i)
-            if (std::tolower(static_cast<unsigned char>(a[i])) != b[i]) return false;
-        return true;
     }
 
     bool from_eni(Ctx& c, uint32_t eni, const Packet& p) {
@@ -783,12 +771,12 @@ struct Pipeline::Impl {
         if (!leave_subnet(c, subnet, p)) return false;
         if (bpa_blocks(vpc, subnet, false)) return drop_step(c, Layer::Route, Reason::BlockPublicAccess, r.rule);
         if (p.src.is_v4()) {
-            const PrivateIp* pip = private_ip_record(vpc, p.src);
-            if (!pip || !pip->public_ip) return drop_step(c, Layer::Route, Reason::NoPublicIp, r.rule);
+            const CompiledPrivateIp* pip = private_ip_record(vpc, p.src);
+            if (!pip || !pip->has_public) return drop_step(c, Layer::Route, Reason::NoPublicIp, r.rule);
             uint32_t owner = eni_by_private(vpc, p.src);
             if (owner != kNone && t->enis[owner].deny_all_igw)
                 return drop_step(c, Layer::Route, Reason::BlockPublicAccess, r.rule);
-            p.src = *pip->public_ip;
+            p.src = pip->public_ip;
             set_nat(c, p.src, p.has_ports(), p.sport);
         }
         path(c, t->sym_igw[r.target]);
@@ -815,11 +803,6 @@ struct Pipeline::Impl {
     }
 
     // ---- §7 NAT gateway -----------------------------------------------------------------
-    const NatAddress* nat_primary(const NatGateway& g) const {
-        for (const auto& a : g.addresses)
-            if (a.primary) return &a;
-        return g.addresses.empty() ? nullptr : &g.addresses[0];
-    }
     bool nat_live(const NatEntry& e, double now) const { return now - e.last_seen <= cfg.nat_idle_tcp; }
 
     // The reference removes every idle mapping whenever it creates one (nat_expire); here
@@ -897,23 +880,18 @@ struct Pipeline::Impl {
             if (!leave_subnet(c, subnet, p)) return false;
             return drop_step(c, Layer::Route, Reason::Blackhole, r.rule);
         }
-        const NatGateway& g = net->nat_gateways[r.target];
+        const CompiledNat& g = t->nats[r.target];
         uint32_t gi = r.target;
-        const NatAddress* a = nat_primary(g);
-        uint32_t natEni = kNone;
-        if (a) {
-            auto it = net->index.eni.find(a->eni_id);
-            if (it != net->index.eni.end()) natEni = it->second;
-        }
+        uint32_t natEni = g.eni;
         uint32_t natSubnet = g.subnet;
-        if (g.state != "available") {
+        if (!g.available) {
             if (!leave_subnet(c, subnet, p)) return false;
             return drop(c, Layer::Nat, R(Reason::NotAvailable));
         }
         if (natSubnet != subnet && !leave_subnet(c, subnet, p)) return false;
         if (natSubnet != subnet && natSubnet != kNone && !nacl_check(c, natSubnet, false, p)) return false;
         if (!p.is_tcp() && !p.is_udp() && !(p.proto == 1)) return drop(c, Layer::Nat, R(Reason::Protocol));
-        if (!a || !a->private_ip) return drop(c, Layer::Nat, R(Reason::NotAvailable));
+        if (!g.has_private_ip) return drop(c, Layer::Nat, R(Reason::NotAvailable));
         c.auto_tracked = true;
         uint16_t inPort = p.is_icmp() ? p.icmp_id : p.sport;
         uint16_t rPort = p.is_icmp() ? 0 : p.dport;
@@ -964,12 +942,12 @@ struct Pipeline::Impl {
             }
             if (used && *used >= static_cast<uint32_t>(cfg.nat_max_flows_per_destination))
                 return drop(c, Layer::Nat, R(Reason::PortAllocation));
-            if (inPort >= cfg.nat_port_min && !nat_taken(c, nat_key(gi, p.proto, *a->private_ip, p.dst, inPort, rPort))) {
+            if (inPort >= cfg.nat_port_min && !nat_taken(c, nat_key(gi, p.proto, g.private_ip, p.dst, inPort, rPort))) {
                 natPort = inPort;
             } else {
                 bool found = false;
                 for (int port = cfg.nat_port_min; port <= 65535; ++port)
-                    if (!nat_taken(c, nat_key(gi, p.proto, *a->private_ip, p.dst, static_cast<uint16_t>(port), rPort))) {
+                    if (!nat_taken(c, nat_key(gi, p.proto, g.private_ip, p.dst, static_cast<uint16_t>(port), rPort))) {
                         natPort = static_cast<uint16_t>(port);
                         found = true;
                         break;
@@ -979,13 +957,13 @@ struct Pipeline::Impl {
         }
         if (c.nnat < kMaxPendingNat) {
             PendingNat& pn = c.nat[c.nnat++];
-            pn.out = nat_key(gi, p.proto, *a->private_ip, p.dst, natPort, rPort);
+            pn.out = nat_key(gi, p.proto, g.private_ip, p.dst, natPort, rPort);
             pn.in = ik;
             pn.inside = NatInside{p.src, inPort};
         } else {
             c.overflow = true;
         }
-        p.src = *a->private_ip;
+        p.src = g.private_ip;
         if (p.is_icmp()) p.icmp_id = natPort; else p.sport = natPort;
         path(c, t->sym_nat[gi]);
         set_nat(c, p.src, !p.is_icmp(), natPort);
@@ -1001,9 +979,8 @@ struct Pipeline::Impl {
     }
 
     bool nat_inbound(Ctx& c, uint32_t gi, uint32_t natEni, Packet p) {
-        const NatGateway& g = net->nat_gateways[gi];
-        const NatAddress* a = nat_primary(g);
-        if (g.state != "available" || !a || !a->private_ip) return drop(c, Layer::Nat, R(Reason::NotAvailable));
+        const CompiledNat& g = t->nats[gi];
+        if (!g.available || !g.has_private_ip) return drop(c, Layer::Nat, R(Reason::NotAvailable));
         uint16_t port = p.is_icmp() ? p.icmp_id : p.dport;
         uint16_t rPort = p.is_icmp() ? 0 : p.sport;
         NatKey k = nat_key(gi, p.proto, p.dst, p.src, port, rPort);
@@ -1042,19 +1019,17 @@ struct Pipeline::Impl {
             return drop_step(c, Layer::Route, Reason::Blackhole, r.rule);
         }
         if (!leave_subnet(c, subnet, p)) return false;
-        const PeeringConnection& pcx = net->peerings[r.target];
-        if (pcx.status != "active") return drop_step(c, Layer::Route, Reason::PeeringNotActive, r.rule);
-        const std::string& me = net->vpcs[vpc].id;
-        bool meRequester = pcx.requester.vpc_id == me;
-        const PeeringSide& other = meRequester ? pcx.accepter : pcx.requester;
-        if (pcx.requester.vpc_id != me && pcx.accepter.vpc_id != me) return drop_step(c, Layer::Route, Reason::Blackhole, r.rule);
+        const CompiledPeering& pcx = t->peerings[r.target];
+        if (!pcx.active) return drop_step(c, Layer::Route, Reason::PeeringNotActive, r.rule);
+        bool meRequester = pcx.vpc[0] == vpc;
+        uint32_t other = meRequester ? pcx.vpc[1] : pcx.vpc[0];
+        if (pcx.vpc[0] != vpc && pcx.vpc[1] != vpc) return drop_step(c, Layer::Route, Reason::Blackhole, r.rule);
         path(c, t->sym_pcx[r.target]);
-        auto it = net->index.vpc.find(other.vpc_id);
-        if (it == net->index.vpc.end()) {
+        if (other == kNone) {
             note(c, t->sym_pcx_missing_peer[2 * r.target + (meRequester ? 0 : 1)]);
             return accept(c, t->sym_pcx[r.target], p);
         }
-        return arrive_over_peering(c, it->second, r.target, p);
+        return arrive_over_peering(c, other, r.target, p);
     }
 
     bool arrive_over_peering(Ctx& c, uint32_t vpc, uint32_t pcx, const Packet& p) {
@@ -1075,19 +1050,17 @@ struct Pipeline::Impl {
     }
 
     // ---- §8 Transit Gateway ---------------------------------------------------------------
-    uint32_t attachment_subnet_in_az(const TgwAttachment& a, uint32_t azSym) const {
-        for (const auto& sid : a.subnet_ids) {
-            auto it = net->index.subnet.find(sid);
-            if (it != net->index.subnet.end() && t->subnets[it->second].az == azSym) return it->second;
-        }
+    uint32_t attachment_subnet_in_az(const CompiledAttachment& a, uint32_t azSym) const {
+        for (uint32_t i = a.subnet_begin; i < a.subnet_end; ++i)
+            if (t->subnets[t->attachment_subnets[i]].az == azSym) return t->attachment_subnets[i];
         return kNone;
     }
 
     bool via_tgw(Ctx& c, uint32_t subnet, const RouteNh& r, const Packet& p) {
         const CompiledSubnet& s = t->subnets[subnet];
         if (!edge_check(c, r.rule, false)) return false;
-        const TgwAttachment* att = r.target == kNone ? nullptr : &net->tgw_attachments[r.target];
-        if (!att || att->state != "available") {
+        const CompiledAttachment* att = r.target == kNone ? nullptr : &t->attachments[r.target];
+        if (!att || !att->available) {
             if (!leave_subnet(c, subnet, p)) return false;
             return drop_step(c, Layer::Tgw, Reason::AttachmentNotAvailable, r.rule);
         }
@@ -1105,21 +1078,17 @@ struct Pipeline::Impl {
     }
 
     bool tgw_route(Ctx& c, uint32_t arrivalIdx, const Packet& p) {
-        const TgwAttachment& arrival = net->tgw_attachments[arrivalIdx];
+        const CompiledAttachment& arrival = t->attachments[arrivalIdx];
         if (++c.depth > 8) return drop(c, Layer::Tgw, R(Reason::Loop));
-        auto tit = net->index.tgw_route_table.find(arrival.association_rtb);
-        if (tit == net->index.tgw_route_table.end())
-            return drop_step(c, Layer::Tgw, Reason::NoRoute, t->sym_att_unassoc[arrivalIdx]);
-        uint32_t ti = tit->second;
+        if (arrival.rtb == kNone) return drop_step(c, Layer::Tgw, Reason::NoRoute, t->sym_att_unassoc[arrivalIdx]);
+        uint32_t ti = arrival.rtb;
         const TgwNh* r = fib_lookup(t->tgw_tables[ti], p.dst);
         if (!r) return drop_step(c, Layer::Tgw, Reason::NoRoute, t->sym_tgw_none[ti]);
         if (r->blackhole) return drop_step(c, Layer::Tgw, Reason::Blackhole, r->rule);
         path(c, r->rule);
-        const TgwAttachment* out = r->attachment == kNone ? nullptr : &net->tgw_attachments[r->attachment];
-        if (!out || out->state != "available") return drop_step(c, Layer::Tgw, Reason::AttachmentNotAvailable, r->rule);
-        if (out->resource_type != "vpc") return accept(c, t->sym_att[r->attachment], p);
-        auto vit = net->index.vpc.find(out->resource_id);
-        if (vit == net->index.vpc.end()) return accept(c, t->sym_att[r->attachment], p);
+        const CompiledAttachment* out = r->attachment == kNone ? nullptr : &t->attachments[r->attachment];
+        if (!out || !out->available) return drop_step(c, Layer::Tgw, Reason::AttachmentNotAvailable, r->rule);
+        if (!out->to_exported_vpc) return accept(c, t->sym_att[r->attachment], p);
         uint32_t az = c.arrival_az;
         if (out->appliance_mode) {
             ApplianceKey k = zeroed<ApplianceKey>();
@@ -1138,14 +1107,7 @@ struct Pipeline::Impl {
             }
         }
         uint32_t outSubnet = attachment_subnet_in_az(*out, az);
-        if (outSubnet == kNone)
-            for (const auto& sid : out->subnet_ids) {
-                auto it = net->index.subnet.find(sid);
-                if (it != net->index.subnet.end()) {
-                    outSubnet = it->second;
-                    break;
-                }
-            }
+        if (outSubnet == kNone && out->subnet_begin < out->subnet_end) outSubnet = t->attachment_subnets[out->subnet_begin];
         if (outSubnet == kNone) return drop_step(c, Layer::Tgw, Reason::AttachmentNotAvailable, r->rule);
         path(c, t->sym_att[r->attachment]);
         c.arrived_from_tgw = true;
@@ -1160,15 +1122,10 @@ struct Pipeline::Impl {
         if (!leave_subnet(c, subnet, p)) return false;
         if (r.target == kNone || t->vpcs[vpc].vgw != r.target)
             return drop_step(c, Layer::Route, Reason::TargetNotAvailable, r.rule);
-        const VpnGateway& g = net->vpn_gateways[r.target];
-        bool anyConn = false, anyBgp = false, covered = false;
-        for (const auto& vc : net->vpn_connections) {
-            if (vc.vgw_id != g.id || vc.state == "deleted" || vc.state == "deleting") continue;
-            anyConn = true;
-            if (!vc.static_routes_only) anyBgp = true;
-            for (const auto& cidr : vc.routes)
-                if (cidr.contains(p.dst)) covered = true;
-        }
+        const CompiledVgw& g = t->vgws[r.target];
+        bool anyConn = g.any_connection, anyBgp = g.any_bgp, covered = false;
+        for (uint32_t i = g.route_begin; i < g.route_end; ++i)
+            if (t->vgw_routes[i].contains(p.dst)) covered = true;
         choice(c, kChoiceVpnTunnelStatus);
         if (!covered) {
             if (anyBgp || !anyConn) choice(c, kChoiceVpnBgpAny);
@@ -1184,9 +1141,9 @@ struct Pipeline::Impl {
         if (c.arrived_from_edge || c.arrived_from_tgw) return drop_step(c, Layer::Route, Reason::EdgeToEdge, r.rule);
         if (!leave_subnet(c, subnet, p)) return false;
         if (r.target == kNone) return drop(c, Layer::Endpoint, R(Reason::NotAvailable));
-        const VpcEndpoint& ep = net->endpoints[r.target];
-        if (!iequals(ep.state, "available")) return drop(c, Layer::Endpoint, R(Reason::NotAvailable));
-        if (ep.type == "GatewayLoadBalancer") {
+        const CompiledEndpoint& ep = t->endpoints[r.target];
+        if (!ep.available) return drop(c, Layer::Endpoint, R(Reason::NotAvailable));
+        if (ep.gwlb) {
             c.auto_tracked = true;
             note(c, t->sym_gwlb_note);
         } else {
@@ -1215,7 +1172,7 @@ struct Pipeline::Impl {
             uint32_t igwIdx = t->vpcs[vpc].igw;
             if (igwIdx == kNone) return drop(c, Layer::Route, R(Reason::NoIgw));
             if (bpa_blocks(vpc, e.subnet, true) || e.deny_all_igw) return drop(c, Layer::Route, R(Reason::BlockPublicAccess));
-            p.dst = net->enis[po.eni].private_ips[po.pip].addr;
+            p.dst = private_ip(po.eni, po.pip).addr;
             set_nat(c, p.dst, p.has_ports(), p.dport);
             path(c, t->sym_igw[igwIdx]);
             return enter_vpc_from_gateway(c, vpc, GwKind::Igw, igwIdx, p);
@@ -1284,13 +1241,7 @@ struct Pipeline::Impl {
     }
 
     bool from_vgw(Ctx& c, uint32_t gi, const Packet& p) {
-        const VpnGateway& g = net->vpn_gateways[gi];
-        uint32_t vpc = kNone;
-        for (const auto& a : g.attachments)
-            if (a.state == "attached" || a.state == "available") {
-                auto it = net->index.vpc.find(a.vpc_id);
-                if (it != net->index.vpc.end()) vpc = it->second;
-            }
+        uint32_t vpc = t->vgws[gi].attached_vpc;
         if (vpc == kNone) return drop(c, Layer::Origin, R(Reason::OriginNotAvailable));
         c.arrived_from_edge = true;
         path(c, t->sym_vgw[gi]);
@@ -1299,64 +1250,34 @@ struct Pipeline::Impl {
     }
 
     bool from_pcx(Ctx& c, uint32_t pi, const Packet& p) {
-        const PeeringConnection& pcx = net->peerings[pi];
+        const CompiledPeering& pcx = t->peerings[pi];
         path(c, t->sym_pcx[pi]);
-        if (pcx.status != "active") return drop_step(c, Layer::Route, Reason::PeeringNotActive, t->sym_pcx[pi]);
-        for (const auto* side : {&pcx.requester, &pcx.accepter}) {
-            auto it = net->index.vpc.find(side->vpc_id);
-            if (it != net->index.vpc.end() && in_vpc(it->second, p.dst)) return arrive_over_peering(c, it->second, pi, p);
-        }
-        for (const auto* side : {&pcx.requester, &pcx.accepter}) {
-            const PeeringSide& other = side == &pcx.requester ? pcx.accepter : pcx.requester;
-            auto v = net->index.vpc.find(side->vpc_id);
-            auto o = net->index.vpc.find(other.vpc_id);
-            if (v != net->index.vpc.end() && o != net->index.vpc.end() && in_vpc(o->second, p.src))
-                return arrive_over_peering(c, v->second, pi, p);
+        if (!pcx.active) return drop_step(c, Layer::Route, Reason::PeeringNotActive, t->sym_pcx[pi]);
+        for (int side = 0; side < 2; ++side)
+            if (pcx.vpc[side] != kNone && in_vpc(pcx.vpc[side], p.dst)) return arrive_over_peering(c, pcx.vpc[side], pi, p);
+        for (int side = 0; side < 2; ++side) {
+            uint32_t v = pcx.vpc[side], o = pcx.vpc[1 - side];
+            if (v != kNone && o != kNone && in_vpc(o, p.src)) return arrive_over_peering(c, v, pi, p);
         }
         c.arrived_via_peering = true;
         return drop_step(c, Layer::Route, Reason::PeeringNotTransitive, t->sym_pcx[pi]);
     }
 
     bool from_tgw_attachment(Ctx& c, uint32_t ai, const Packet& p) {
-        const TgwAttachment& a = net->tgw_attachments[ai];
+        const CompiledAttachment& a = t->attachments[ai];
         path(c, t->sym_att[ai]);
-        if (a.state != "available") return drop(c, Layer::Origin, R(Reason::OriginNotAvailable));
+        if (!a.available) return drop(c, Layer::Origin, R(Reason::OriginNotAvailable));
         c.arrived_from_tgw = true;
         c.auto_tracked = true;
-        if (a.resource_type == "vpc" && !a.subnet_ids.empty()) {
-            auto it = net->index.subnet.find(a.subnet_ids.front());
-            if (it != net->index.subnet.end()) c.arrival_az = t->subnets[it->second].az;
-        }
+        if (a.has_arrival_az) c.arrival_az = a.arrival_az;
         return tgw_route(c, ai, p);
     }
 
     // Outside sources: the VPN/DX side whose routes cover the source, else the internet.
     OriginSpec outside_origin(const IpAddr& src) const {
-        OriginSpec o;
-        o.kind = OriginSpec::Kind::Internet;
-        for (const auto& vc : net->vpn_connections) {
-            for (const auto& r : vc.routes) {
-                if (!r.contains(src)) continue;
-                if (!vc.vgw_id.empty()) {
-                    auto it = net->index.vpn_gateway.find(vc.vgw_id);
-                    if (it != net->index.vpn_gateway.end()) return OriginSpec{OriginSpec::Kind::Vgw, it->second};
-                    return OriginSpec{OriginSpec::Kind::Vgw, kNone};  // not exported: unknown-origin
-                }
-                for (uint32_t a = 0; a < net->tgw_attachments.size(); ++a)
-                    if (net->tgw_attachments[a].resource_type == "vpn" && net->tgw_attachments[a].resource_id == vc.id)
-                        return OriginSpec{OriginSpec::Kind::TgwAttachment, a};
-            }
-        }
-        for (const auto& tt : net->tgw_route_tables)
-            for (const auto& r : tt.routes) {
-                if (!r.dest || !r.dest->contains(src) || r.attachments.empty()) continue;
-                auto it = net->index.tgw_attachment.find(r.attachments.front());
-                if (it == net->index.tgw_attachment.end()) continue;
-                const TgwAttachment& a = net->tgw_attachments[it->second];
-                if (a.resource_type != "vpc" && a.resource_type != "peering")
-                    return OriginSpec{OriginSpec::Kind::TgwAttachment, it->second};
-            }
-        return o;
+        for (const auto& r : t->outside_routes)
+            if (r.cidr.contains(src)) return r.origin;
+        return OriginSpec{OriginSpec::Kind::Internet, 0};
     }
 
     uint32_t origin_sym(const OriginSpec& o) const {
@@ -1393,20 +1314,20 @@ struct Pipeline::Impl {
             const NatEntry* e = nat_out.find(*k);
             // Present in the reference's table unless a sweep since it went idle removed it.
             if (e && last_nat_sweep - e->last_seen <= cfg.nat_idle_tcp) {
-                const NatGateway& g = net->nat_gateways[k->nat];
-                const NatAddress* a = nat_primary(g);
-                if (a && a->public_ip && !g.is_private) {
+                const CompiledNat& g = t->nats[k->nat];
+                if (g.has_public_ip && !g.is_private) {
                     Packet q = p;
-                    q.dst = *a->public_ip;
+                    q.dst = g.public_ip;
                     if (p.is_icmp()) q.icmp_id = k->nat_port; else q.dport = k->nat_port;
                     return from_internet(c, q);
                 }
             }
         }
-        for (const auto& pip : net->enis[eni].private_ips) {
-            if (pip.addr == p.dst && pip.public_ip) {
+        for (uint32_t i = t->enis[eni].pip_begin; i < t->enis[eni].pip_end; ++i) {
+            const CompiledPrivateIp& pip = t->private_ips[i];
+            if (pip.addr == p.dst && pip.has_public) {
                 Packet q = p;
-                q.dst = *pip.public_ip;
+                q.dst = pip.public_ip;
                 return from_internet(c, q);
             }
         }
@@ -1585,15 +1506,15 @@ struct Pipeline::Impl {
             } else if (PublicOwner po = p.src.is_v4() ? eni_by_public(p.src) : PublicOwner{}; po.eni != kNone) {
                 v.from = t->enis[po.eni].id;
                 v.origin_how = OriginHow::Ip;
-                note(c, t->sym_public_source[t->public_source_base[po.eni] + po.pip]);
-                p.src = net->enis[po.eni].private_ips[po.pip].addr;
+                note(c, private_ip(po.eni, po.pip).public_source);
+                p.src = private_ip(po.eni, po.pip).addr;
                 ok = from_eni(c, po.eni, p);
             } else {
                 Service svc = aws_service(kNone, kNone, p, p.src);
                 uint32_t dstEni = eni_by_any_private(p.dst);
                 if (svc == Service::None && dstEni != kNone) {
                     uint32_t dv = t->enis[dstEni].vpc;
-                    if (!net->vpcs[dv].cidrs4.empty() && p.src == net->vpcs[dv].cidrs4[0].base.plus(2)) svc = Service::AmazonDns;
+                    if (t->vpcs[dv].has_dns4 && p.src == t->vpcs[dv].dns4) svc = Service::AmazonDns;
                     else svc = aws_service(dv, t->enis[dstEni].subnet, p, p.src);
                 }
                 if (svc != Service::None) {
@@ -1664,28 +1585,16 @@ struct Pipeline::Impl {
     uint32_t eni_by_mac(const uint8_t* mac) const {
         MacKey k = zeroed<MacKey>();
         std::memcpy(k.mac, mac, 6);
-        const uint32_t* e = mac_owner.find(k);
+        const uint32_t* e = t->mac_owner.find(k);
         return e ? *e : kNone;
     }
-    FlatMap<MacKey, uint32_t> mac_owner;   // rebuilt per version (cold; between bursts)
 
     void set_ruleset(const CompiledRuleset* r) {
         rs = r;
         t = r ? &r->impl() : nullptr;
-        net = r ? &r->network() : nullptr;
         counters.ruleset_version = r ? r->version() : 0;
         if (!r) return;
-        if (ct_count.size() < net->enis.size()) ct_count.resize(net->enis.size(), 0);
-        mac_owner.reset(net->enis.size() + 1);
-        for (uint32_t i = 0; i < net->enis.size(); ++i) {
-            const std::string& m = net->enis[i].mac;
-            unsigned b[6];
-            if (m.size() == 17 && std::sscanf(m.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) == 6) {
-                MacKey k = zeroed<MacKey>();
-                for (int j = 0; j < 6; ++j) k.mac[j] = static_cast<uint8_t>(b[j]);
-                mac_owner.insert(k, i);
-            }
-        }
+        if (ct_count.size() < t->enis.size()) ct_count.resize(t->enis.size(), 0);
     }
 
     Ctx ctx;   // reused; large (fixed arrays), kept off the stack
