@@ -4,7 +4,7 @@
 // their next-hop arrays, and the symbol ids every decision needs. Every fact the walk
 // asks of the model is decided here at compile time: states are booleans, ids are
 // indices, so the pipeline holds no Network and compares no strings. Written by
-// control/compiler.cpp, read by the pipeline (dataplane/pipeline*.cpp, walk_*.cpp).
+// control/compiler.cpp, read by the pipeline (dataplane/pipeline.cpp, walk*.cpp).
 // Immutable once published.
 #pragma once
 
