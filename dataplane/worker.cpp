@@ -336,7 +336,7 @@ bool Worker::answers(uint16_t pi, const IpAddr& target, const uint8_t* requester
         // A host asking for its own address (duplicate address detection) gets no answer.
         return !(eni < topo_.eni_mac.size() && std::memcmp(topo_.eni_mac[eni].data(), requester_mac, 6) == 0);
     }
-    if (lp.kind == LivePort::Kind::Internet && rs_) return public_address(rs_->network(), target);
+    if (lp.kind == LivePort::Kind::Internet && rs_) return rs_->is_public_address(target);
     return false;
 }
 
