@@ -1,5 +1,5 @@
-// The ruleset compiler (control/compiler.hpp). Every table transcribes a scan of
-// ruleset/reference.cpp into a lookup built once: the address owners (eni_by_private,
+// The ruleset compiler (control/compiler.hpp). Every table transcribes a scan of the
+// reference evaluator (ruleset/ref_*.cpp) into a lookup built once: the address owners (eni_by_private,
 // eni_by_any_private, eni_by_public, private_ip_record, eni_has_address), the route
 // winners per prefix (lookup_route, tgw_lookup: ranks and the prefix-list CHOICE are
 // settled here, per prefix, so the FIB's longest match is the whole answer), the facts

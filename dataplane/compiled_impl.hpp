@@ -216,10 +216,6 @@ inline constexpr const char* kReasonNames[] = {
 #undef VPCFW_X
 };
 
-// AWS services that are never filtered (§9).
-enum class Service : uint8_t { None, AmazonDns, Metadata, TimeSync, Dhcp, VpcRouter };
-inline constexpr const char* kServiceNames[] = {"", "amazon-dns", "instance-metadata", "time-sync", "dhcp",
-                                                "vpc-router"};
 
 struct CompiledRuleset::Impl {
     std::vector<CompiledEni> enis;

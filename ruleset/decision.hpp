@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <iterator>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vpcfw {
@@ -40,6 +41,19 @@ inline const char* layer_name(Layer l) {  // "sg-egress", ...; "" for None
     return static_cast<size_t>(l) < kLayerCount ? kLayerNames[static_cast<size_t>(l)] : "";
 }
 const char* action_name(Action a);  // "ACCEPT" / "DROP"
+
+// AWS services that are never filtered (SEMANTICS.md §9): the `to` of a packet one of them
+// answers (docs/decisions.md). One table for both evaluators and the flow logs.
+enum class Service : uint8_t { None, AmazonDns, Metadata, TimeSync, Dhcp, VpcRouter };
+inline constexpr const char* kServiceNames[] = {"", "amazon-dns", "instance-metadata", "time-sync", "dhcp",
+                                                "vpc-router"};
+inline const char* service_name(Service s) { return kServiceNames[static_cast<size_t>(s)]; }
+// True for the name of a Service (not None).
+inline bool is_service_name(std::string_view name) {
+    for (size_t i = 1; i < std::size(kServiceNames); ++i)
+        if (name == kServiceNames[i]) return true;
+    return false;
+}
 
 // One line of the explanation: a hop or a layer passed (or the one that stopped it).
 struct TraceStep {
