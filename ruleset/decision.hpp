@@ -1,6 +1,8 @@
-// Decision: what vpcfw says about one packet, with the explanation trace.
-// Produced by the reference evaluator (and later the compiled pipeline); serialised to
-// JSON for decisions files, `explain --json` and scenarios. Plain value; cold path.
+// Decision: what vpcfw says about one packet, with the explanation trace, and the tables of
+// the names a decision prints: the drop layers (VPCFW_LAYERS) and the AWS services that are
+// never filtered. Produced by the reference evaluator, and by the compiled pipeline through
+// its Verdict (dataplane/verdict.hpp); serialised (ruleset/decision.cpp) for decisions files,
+// `explain --json` and scenarios. Plain value; cold path (the tables are constexpr).
 #pragma once
 
 #include <cstddef>
