@@ -42,6 +42,14 @@ void count_decision(Coverage& c, const Decision& d, const Packet& p) {
     // §2 CHOICE capture_at_instance: a reply of a gateway endpoint's service seen at the ENI.
     if (starts(d.from, "vpce-") && starts(d.origin, "seen-at:"))
         ++c.cases[std::string("gateway-endpoint-reply:") + (d.action == Action::Drop ? "drop" : "accept")];
+    // §5 CHOICE missing_nacl_default: a subnet whose NACLs the export left out.
+    for (const auto& e : d.path)
+        if (starts(e, "acl-default(")) {
+            ++c.cases[std::string("missing-nacl-default:") + (d.action == Action::Drop ? "drop" : "accept")];
+            break;
+        }
+    if (d.action == Action::Drop && starts(d.rule, "acl-default("))
+        ++c.cases["missing-nacl-default:drop"];
     if (d.action == Action::Drop) {
         ++c.drop[static_cast<size_t>(d.layer) % kLayerCount];
         ++c.drop_reasons[std::string(layer_name(d.layer)) + ":" + d.reason];

@@ -215,6 +215,8 @@ TEST(Differential, RandomNetworksAgreeOnEveryPacket) {
     EXPECT_EQ(st.compile_failures, 0u);
     // Replies of a gateway endpoint's service, captured at the instance (SEMANTICS.md §2).
     EXPECT_GT(st.coverage.cases["gateway-endpoint-reply:accept"], 0u);
+    // Subnets whose NACLs the export left out (SEMANTICS.md §5 CHOICE missing_nacl_default).
+    EXPECT_GT(st.coverage.cases["missing-nacl-default:accept"], 0u);
     EXPECT_GT(st.applies, 0u);
     EXPECT_GT(st.applies_refused, 0u);
     EXPECT_LT(st.applies_refused, st.applies);
