@@ -146,6 +146,8 @@ struct Pipeline::Impl : StateTables {
     bool from_pcx(Ctx& c, uint32_t pi, const Packet& p);
     bool from_tgw_attachment(Ctx& c, uint32_t ai, const Packet& p);
     bool seen_at_instance(Ctx& c, uint32_t eni, Packet p);
+    uint32_t gateway_endpoint_of_reply(Ctx& c, uint32_t eni, const IpAddr& src);
+    bool from_gateway_endpoint(Ctx& c, uint32_t ep, uint32_t eni, const Packet& p);
 
     // ---- §1 / §9 objects by address, AWS services (walk_objects.cpp) ---------------------
     uint32_t prefix_owner(uint32_t vpc, const IpAddr& a) const;

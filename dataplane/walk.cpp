@@ -101,7 +101,12 @@ void Pipeline::Impl::evaluate(const ParsedPacket& in, Verdict& v, Ctx& c) {
                 OriginSpec outside = outside_origin(p.src);
                 v.from = origin_sym(outside);
                 v.origin_how = OriginHow::Outside;
-                if (outside.kind == OriginSpec::Kind::Internet && dstEni != kNone &&
+                uint32_t ep = outside.kind == OriginSpec::Kind::Internet && dstEni != kNone && cfg.capture_at_instance
+                                  ? gateway_endpoint_of_reply(c, dstEni, p.src)
+                                  : kNone;
+                if (ep != kNone)
+                    ok = from_gateway_endpoint(c, ep, dstEni, p);
+                else if (outside.kind == OriginSpec::Kind::Internet && dstEni != kNone &&
                     p.dst.is_v4() && cfg.capture_at_instance)
                     ok = seen_at_instance(c, dstEni, p);
                 else

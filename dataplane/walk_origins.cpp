@@ -1,7 +1,8 @@
 // The compiled walk (dataplane/pipeline_impl.hpp): origins (SEMANTICS.md §2) and packets
 // arriving from outside. Which ENI or outside side sent a packet (its MAC, the compiled
-// outside routes, else the internet), captures read as seen at an instance, and the
-// arrivals through an IGW / EIGW, a VGW, a peering connection or a TGW attachment.
+// outside routes, else the internet), captures read as seen at an instance (back through
+// the IGW, a NAT gateway or a gateway endpoint), and the arrivals through an IGW / EIGW, a
+// VGW, a peering connection or a TGW attachment.
 // Mirrors ruleset/ref_origins.cpp.
 #include "dataplane/pipeline_impl.hpp"
 
@@ -95,6 +96,9 @@ bool Pipeline::Impl::from_internet(Ctx& c, Packet p) {
             path(c, t->sym_eigw[e]);
             return enter_vpc_from_gateway(c, vpc, GwKind::Eigw, e, p);
         }
+        // Through the IGW because the EIGW holds no state for the flow (yet): an outbound
+        // packet may create it, so this verdict is not a function of live state alone.
+        c.cacheable = false;
     }
     path(c, t->sym_igw[igwIdx]);
     return enter_vpc_from_gateway(c, vpc, GwKind::Igw, igwIdx, p);
@@ -191,6 +195,32 @@ bool Pipeline::Impl::seen_at_instance(Ctx& c, uint32_t eni, Packet p) {
         }
     }
     return from_internet(c, p);
+}
+
+// §2 CHOICE capture_at_instance, replies of a gateway endpoint's service: the endpoint a
+// source came back through, when the destination ENI's subnet routes that source to an
+// available gateway endpoint by an active route; kNone otherwise (no trace in the verdict).
+uint32_t Pipeline::Impl::gateway_endpoint_of_reply(Ctx& c, uint32_t eni, const IpAddr& src) {
+    uint32_t subnet = t->enis[eni].subnet;
+    if (subnet == kNone || t->subnets[subnet].rtb == kNone) return kNone;
+    const RouteNh* m = fib_lookup(t->route_tables[t->subnets[subnet].rtb], src);
+    if (!m || m->kind != TargetKind::VpcEndpoint || !m->active || m->target == kNone) return kNone;
+    const CompiledEndpoint& ep = t->endpoints[m->target];
+    if (!ep.available || ep.gwlb) return kNone;
+    if (m->tie_choice) choice(c, kChoicePrefixListTie);
+    return m->target;
+}
+
+// The reply came back through the gateway endpoint: origin the endpoint, then the
+// destination subnet's NACL inbound and the ENI's SG (its state of the request).
+bool Pipeline::Impl::from_gateway_endpoint(Ctx& c, uint32_t ep, uint32_t eni, const Packet& p) {
+    c.cacheable = false;   // a capture-at-instance reading (flow_cache.hpp)
+    choice(c, kChoiceCaptureAtInstance);
+    c.v->from = t->sym_endpoint[ep];
+    c.v->origin_how = OriginHow::SeenAt;
+    c.v->origin_eni = t->enis[eni].id;
+    path(c, t->sym_endpoint[ep]);
+    return deliver_to_eni(c, eni, p, kNone);
 }
 
 } // namespace vpcfw

@@ -15,6 +15,9 @@
 // | subnet-no-route-table       | error    | a subnet with no explicit and no main route table      |
 // | endpoint-unused             | warning  | a gateway endpoint no route table routes to            |
 // | eip-unassociated            | warning  | an Elastic IP that is allocated but not associated     |
+// | nacl-missing                | warning  | a subnet whose VPC's NACLs are not in the export: it   |
+// |                             |          | has AWS's default NACL `acl-default(VPC-ID)` (allow    |
+// |                             |          | all), SEMANTICS.md §5 CHOICE missing_nacl_default      |
 // | nacl-blocks-return          | warning  | a TCP/UDP service-port allow entry whose return        |
 // |                             |          | packets (to ports 1024-65535) the other direction      |
 // |                             |          | denies entirely, for some peer address                 |
@@ -190,7 +193,7 @@ private:
             }
     }
 
-    // ---- subnet-no-route-table / subnet-no-nacl ----------------------------------------
+    // ---- subnet-no-route-table / subnet-no-nacl / nacl-missing ------------------------
     void subnet_associations() {
         for (Idx s = 0; s < net_.subnets.size(); ++s) {
             const Subnet& sub = net_.subnets[s];
@@ -198,7 +201,13 @@ private:
                 add(Severity::Error, "subnet-no-route-table", sub.id,
                     "no route table is associated with the subnet and " + vpc_id(sub.vpc) +
                         " has no main route table in the export: every packet leaving the subnet is dropped");
-            if (net_.nacl_of_subnet(s) == kNone)
+            Idx acl = net_.nacl_of_subnet(s);
+            if (acl != kNone && net_.network_acls[acl].id.rfind(kMissingNaclPrefix, 0) == 0)
+                add(Severity::Warning, "nacl-missing", sub.id,
+                    "no network ACL of " + vpc_id(sub.vpc) + " is in the export: vpcfw gives the subnet AWS's "
+                    "default NACL " + net_.network_acls[acl].id + " (allow all in and out; SEMANTICS.md §5 "
+                    "CHOICE missing_nacl_default); add describe-network-acls output to judge by the real one");
+            if (acl == kNone)
                 add(Severity::Error, "subnet-no-nacl", sub.id,
                     "no network ACL is associated with the subnet and " + vpc_id(sub.vpc) +
                         " has no default network ACL in the export: every packet entering or leaving the subnet "

@@ -1,5 +1,7 @@
 // `vpcfw check` findings: validation beyond what the loader refuses, and lint about
-// configurations that cost money or break traffic. Cold path; reads the model only.
+// configurations that cost money or break traffic. Cold path; reads the model only. Also
+// the id prefix that marks the default NACL the loader adds where the export has none
+// (SEMANTICS.md §5 CHOICE missing_nacl_default), which `check` reports as `nacl-missing`.
 #pragma once
 
 #include <string>
@@ -8,6 +10,10 @@
 #include "ruleset/model.hpp"
 
 namespace vpcfw {
+
+// `acl-default(VPC-ID)`: AWS's default NACL of a VPC whose NACLs the export left out, added
+// by the loader (ruleset/loader.cpp); never the id of a real NACL.
+inline constexpr const char* kMissingNaclPrefix = "acl-default(";
 
 enum class Severity : uint8_t { Error, Warning, Info };
 

@@ -3,9 +3,12 @@
 // and the references that must resolve are checked, and errors name file + JSON pointer.
 // The families are read in loader_vpcs_routes.cpp, loader_security_groups.cpp,
 // loader_network_acls.cpp, loader_interfaces.cpp and loader_gateways.cpp; this file holds
-// the walk over files and directories, the reading of one bundle and the final Network.
+// the walk over files and directories, the reading of one bundle and the final Network
+// (with AWS's default NACL for a VPC whose NACLs the export left out, §5 CHOICE
+// missing_nacl_default).
 #include "ruleset/loader.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -13,6 +16,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "ruleset/lint.hpp"
 #include "ruleset/loader_state.hpp"
 
 namespace vpcfw {
@@ -20,6 +24,61 @@ namespace vpcfw {
 namespace load {
 
 namespace fs = std::filesystem;
+
+// §5 CHOICE missing_nacl_default: a subnet with no NACL in the export (no association and
+// no default NACL of its VPC) has AWS's default NACL as AWS creates it, one per VPC, named
+// `acl-default(VPC-ID)` (kMissingNaclPrefix): allow everything in and out (rule 100 IPv4;
+// rule 101 IPv6 for a VPC with IPv6), then `*`. Appended after the exported NACLs, so
+// their indexes do not move; both evaluators read it as any default NACL, and `check`
+// reports `nacl-missing` for the subnets that use it.
+void add_missing_default_nacls(Network& net) {
+    std::vector<bool> associated(net.subnets.size(), false), has_default(net.vpcs.size(), false);
+    std::unordered_map<std::string, Idx> subnet_at;
+    for (Idx s = 0; s < net.subnets.size(); ++s) subnet_at.emplace(net.subnets[s].id, s);
+    for (const auto& a : net.network_acls) {
+        if (a.is_default && a.vpc < net.vpcs.size()) has_default[a.vpc] = true;
+        for (const auto& x : a.associations)
+            if (auto it = subnet_at.find(x.subnet_id); it != subnet_at.end()) associated[it->second] = true;
+    }
+    for (Idx s = 0; s < net.subnets.size(); ++s) {
+        Idx v = net.subnets[s].vpc;
+        if (associated[s] || v >= net.vpcs.size() || has_default[v]) continue;
+        has_default[v] = true;
+        NetworkAcl acl;
+        acl.id = std::string(kMissingNaclPrefix) + net.vpcs[v].id + ")";
+        acl.vpc = v;
+        acl.is_default = true;
+        acl.name = "AWS default NACL (not in the export)";
+        bool v6 = !net.vpcs[v].cidrs6.empty();
+        for (bool egress : {false, true}) {
+            NaclEntry e;
+            e.egress = egress;
+            e.proto = kProtoAll;
+            e.allow = true;
+            e.rule_number = 100;
+            e.cidr = *Cidr::parse("0.0.0.0/0");
+            acl.entries.push_back(e);
+            if (v6) {
+                e.rule_number = 101;
+                e.cidr = *Cidr::parse("::/0");
+                acl.entries.push_back(e);
+            }
+            e.allow = false;
+            e.rule_number = 32767;
+            e.cidr = *Cidr::parse("0.0.0.0/0");
+            acl.entries.push_back(e);
+            if (v6) {
+                e.rule_number = 32768;
+                e.cidr = *Cidr::parse("::/0");
+                acl.entries.push_back(e);
+            }
+        }
+        std::stable_sort(acl.entries.begin(), acl.entries.end(), [](const NaclEntry& x, const NaclEntry& y) {
+            return std::pair(x.egress, x.rule_number) < std::pair(y.egress, y.rule_number);
+        });
+        net.network_acls.push_back(std::move(acl));
+    }
+}
 
 const char* const kKnownKeys[] = {
     "Vpcs", "Subnets", "RouteTables", "SecurityGroups", "SecurityGroupRules", "NetworkAcls",
@@ -146,6 +205,7 @@ Network Loader::finish() {
         });
     for (auto& p : net.prefix_lists)
         if (p.family.empty() && !p.entries.empty()) p.family = p.entries[0].base.is_v4() ? "IPv4" : "IPv6";
+    add_missing_default_nacls(net);
     net.reindex();
 
     // An instance's primary ENI: device index 0, else the first one listed.

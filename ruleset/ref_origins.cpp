@@ -1,9 +1,11 @@
 // The reference evaluator (ref_state.hpp): origins (SEMANTICS.md §2) and packets arriving
 // from outside. Which ENI or outside side sent a packet (given, or for "auto" from its MAC,
 // its addresses, the VPN/TGW routes covering its source, else the internet), captures read
-// as seen at an instance, and the arrivals through an IGW / EIGW, a VGW, a peering
-// connection or a TGW attachment.
+// as seen at an instance (back through the IGW, a NAT gateway or a gateway endpoint), and
+// the arrivals through an IGW / EIGW, a VGW, a peering connection or a TGW attachment.
 #include "ruleset/ref_state.hpp"
+
+#include <algorithm>
 
 namespace vpcfw::ref {
 
@@ -66,7 +68,12 @@ bool State::walk_from_origin(Ctx& c, const std::string& fromSpec, Packet p) {
                 std::string outside = outside_origin(p.src);
                 d.from = outside;
                 d.origin = "outside";
-                if (outside == "internet" && dstEni != kNone && p.dst.is_v4() && cfg.capture_at_instance) {
+                const VpcEndpoint* ep = outside == "internet" && dstEni != kNone && cfg.capture_at_instance
+                                            ? gateway_endpoint_of_reply(c, dstEni, p.src)
+                                            : nullptr;
+                if (ep) {
+                    ok = from_gateway_endpoint(c, *ep, dstEni, p);
+                } else if (outside == "internet" && dstEni != kNone && p.dst.is_v4() && cfg.capture_at_instance) {
                     ok = seen_at_instance(c, dstEni, p);
                 } else {
                     ok = dispatch_outside(c, outside, p);
@@ -152,6 +159,40 @@ bool State::seen_at_instance(Ctx& c, Idx eni, Packet p) {
     }
     if (!p.dst.is_v4()) return from_internet(c, p);
     return from_internet(c, p); // dropped at the IGW as a private destination
+}
+
+// §2 CHOICE capture_at_instance, replies of a gateway endpoint's service: the endpoint a
+// source came back through, when the destination ENI's subnet routes that source (longest
+// prefix, as its own packets) to an available gateway endpoint by an active route. nullptr
+// otherwise, and then the lookup leaves no trace in the decision.
+const VpcEndpoint* State::gateway_endpoint_of_reply(Ctx& c, Idx eni, const IpAddr& src) {
+    Idx rt = net.route_table_of_subnet(net.enis[eni].subnet);
+    if (rt == kNone) return nullptr;
+    std::vector<std::string> choices = c.d->choices;
+    RouteMatch m = lookup_route(c, net.route_tables[rt], src);
+    const VpcEndpoint* ep = nullptr;
+    if (m.route && m.route->kind == TargetKind::VpcEndpoint && m.route->state == "active")
+        ep = net.endpoint(m.route->target);
+    if (ep) {
+        std::string st = ep->state;
+        std::transform(st.begin(), st.end(), st.begin(), ::tolower);
+        if (st != "available" || ep->type == "GatewayLoadBalancer") ep = nullptr;
+    }
+    if (!ep) c.d->choices = std::move(choices);
+    return ep;
+}
+
+// The reply came back through the gateway endpoint: origin the endpoint, then the
+// destination subnet's NACL inbound and the ENI's SG (its state of the request).
+bool State::from_gateway_endpoint(Ctx& c, const VpcEndpoint& ep, Idx eni, const Packet& p) {
+    choice(c, "capture_at_instance");
+    c.d->from = ep.id;
+    c.d->origin = "seen-at:" + net.enis[eni].id;
+    step(c, ep.id, "endpoint", "forward", {},
+         "reply from " + (ep.service_name.empty() ? std::string("the service") : ep.service_name) +
+             " through the gateway endpoint");
+    path(c, ep.id);
+    return deliver_to_eni(c, eni, p, kNone);
 }
 
 // ---- from outside ---------------------------------------------------------------------

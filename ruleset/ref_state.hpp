@@ -283,6 +283,8 @@ struct State {
     std::string outside_origin(const IpAddr& src) const;
     bool dispatch_outside(Ctx& c, const std::string& from, const Packet& p);
     bool seen_at_instance(Ctx& c, Idx eni, Packet p);
+    const VpcEndpoint* gateway_endpoint_of_reply(Ctx& c, Idx eni, const IpAddr& src);
+    bool from_gateway_endpoint(Ctx& c, const VpcEndpoint& ep, Idx eni, const Packet& p);
     bool from_internet(Ctx& c, Packet p);
     bool enter_vpc_from_gateway(Ctx& c, Idx vpc, const std::string& gw, const Packet& p);
     bool from_vgw(Ctx& c, const VpnGateway& g, const Packet& p);

@@ -127,3 +127,51 @@ TEST(Cli, ScenarioFailureIsExitOne) {
     EXPECT_NE(r.out.find("0 passed, 1 failed"), std::string::npos) << r.out;
     fs::remove(f);
 }
+
+TEST(Cli, SnapshotWithoutNetworkAclsHasTheDefaultNacl) {
+    // SEMANTICS.md §5 CHOICE missing_nacl_default, on a real export that left
+    // describe-network-acls out: test-public-private-subnet without NetworkAcls.json.
+    fs::path dir = fs::temp_directory_path() / ("vpcfw-cli-" + std::to_string(::getpid()) + "-no-nacls");
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    for (const auto& f : fs::directory_iterator(snapshot("test-public-private-subnet")))
+        if (f.path().filename() != "NetworkAcls.json") fs::copy_file(f.path(), dir / f.path().filename());
+    const std::string acl = "acl-default(vpc-0b966fdeb36d5e43f)";
+
+    CliRun c = cli({"check", "--json", "--network", dir.string()});
+    EXPECT_EQ(c.code, 0) << c.out << c.err;
+    std::vector<std::string> missing;
+    std::istringstream lines(c.out);
+    for (std::string line; std::getline(lines, line);)
+        if (auto f = nlohmann::json::parse(line); f["code"] == "nacl-missing") {
+            EXPECT_EQ(f["severity"], "warning");
+            missing.push_back(f["object"]);
+        }
+    EXPECT_EQ(missing, (std::vector<std::string>{"subnet-0cf7a93fbd779f3a3", "subnet-0f263105946ad1a1d"})) << c.out;
+
+    // Public instance -> private instance ssh: out of one subnet, into the other, both
+    // through the default NACL AWS creates (allow all); before, `none:egress:*` denied it.
+    CliRun e = cli({"explain", "--json", "--network", dir.string(), "tcp 10.0.0.47:40000 -> 10.0.1.204:22"});
+    ASSERT_EQ(e.code, 0) << e.err;
+    auto j = nlohmann::json::parse(e.out);
+    EXPECT_EQ(j["action"], "ACCEPT") << e.out;
+    EXPECT_EQ(j["to"], "eni-07c1506e49d784fe0");
+    std::string path = j["path"].dump();
+    EXPECT_NE(path.find(acl + ":egress:100"), std::string::npos) << e.out;
+    EXPECT_NE(path.find(acl + ":ingress:100"), std::string::npos) << e.out;
+
+    // Both evaluators, as a scenario on the same directory.
+    nlohmann::json scen = {
+        {"name", "snapshot without NACLs"},
+        {"network", dir.string()},
+        {"steps",
+         {{{"at", 1}, {"from", "eni-09da8cad43844dc1f"}, {"packet", "tcp 10.0.0.47:40000 -> 10.0.1.204:22"},
+           {"expect", {{"action", "ACCEPT"}, {"to", "eni-07c1506e49d784fe0"}}}},
+          {{"at", 2}, {"from", "eni-07c1506e49d784fe0"}, {"packet", "tcp 10.0.1.204:22 -> 10.0.0.47:40000 flags=SA"},
+           {"expect", {{"action", "ACCEPT"}, {"to", "eni-09da8cad43844dc1f"}}}}}}};
+    fs::path sp = temp_file("no-nacls-scenario.json", scen.dump());
+    CliRun s = cli({"scenario", sp.string()});
+    EXPECT_EQ(s.code, 0) << s.out << s.err;
+    fs::remove(sp);
+    fs::remove_all(dir);
+}

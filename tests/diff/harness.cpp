@@ -39,6 +39,17 @@ bool starts(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
 
 // The layers an accepted packet passed, read from its decision.
 void count_decision(Coverage& c, const Decision& d, const Packet& p) {
+    // §2 CHOICE capture_at_instance: a reply of a gateway endpoint's service seen at the ENI.
+    if (starts(d.from, "vpce-") && starts(d.origin, "seen-at:"))
+        ++c.cases[std::string("gateway-endpoint-reply:") + (d.action == Action::Drop ? "drop" : "accept")];
+    // §5 CHOICE missing_nacl_default: a subnet whose NACLs the export left out.
+    for (const auto& e : d.path)
+        if (starts(e, "acl-default(")) {
+            ++c.cases[std::string("missing-nacl-default:") + (d.action == Action::Drop ? "drop" : "accept")];
+            break;
+        }
+    if (d.action == Action::Drop && starts(d.rule, "acl-default("))
+        ++c.cases["missing-nacl-default:drop"];
     if (d.action == Action::Drop) {
         ++c.drop[static_cast<size_t>(d.layer) % kLayerCount];
         ++c.drop_reasons[std::string(layer_name(d.layer)) + ":" + d.reason];
@@ -79,6 +90,7 @@ void Coverage::add(const Coverage& o) {
         drop[l] += o.drop[l];
     }
     for (const auto& [k, v] : o.drop_reasons) drop_reasons[k] += v;
+    for (const auto& [k, v] : o.cases) cases[k] += v;
 }
 
 std::string Coverage::table() const {
@@ -89,6 +101,11 @@ std::string Coverage::table() const {
     for (size_t l = 1; l < kLayerCount; ++l) {
         std::snprintf(line, sizeof line, "%-14s %12llu %12llu\n", layer_name(static_cast<Layer>(l)),
                       static_cast<unsigned long long>(accept[l]), static_cast<unsigned long long>(drop[l]));
+        o << line;
+    }
+    o << "cases:\n";
+    for (const auto& [k, v] : cases) {
+        std::snprintf(line, sizeof line, "  %-40s %10llu\n", k.c_str(), static_cast<unsigned long long>(v));
         o << line;
     }
     o << "drop reasons:\n";

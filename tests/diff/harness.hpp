@@ -28,6 +28,7 @@ struct Coverage {
     uint64_t accept[kLayerCount] = {};
     uint64_t drop[kLayerCount] = {};
     std::map<std::string, uint64_t> drop_reasons;   // "layer:reason"
+    std::map<std::string, uint64_t> cases;          // named cases the suite must reach (count_decision)
     void add(const Coverage& o);
     std::string table() const;                      // for a person
 };

@@ -1,6 +1,7 @@
 // The random network generator of the differential suite: a plan of VPCs, subnets, ENIs and
 // gateways drawn from a seed, then written out as describe-* JSON (the keys and shapes of
-// examples/network.json) and loaded back through the real loader.
+// examples/network.json; sometimes without a VPC's NACLs, as real exports are) and loaded
+// back through the real loader.
 #include "tests/diff/netgen.hpp"
 
 #include <algorithm>
@@ -1043,12 +1044,17 @@ private:
                 assocs[which].push_back({{"NetworkAclAssociationId", "aclassoc-" + subnets_[si].id.substr(7)},
                                          {"NetworkAclId", ids[which]}, {"SubnetId", subnets_[si].id}});
             }
+            std::vector<json> acls;
             for (size_t a = 0; a < ids.size(); ++a) {
                 bool is_default = a == 0;
                 bool allow_all = is_default && rng_.chance(0.8);
-                arr.push_back({{"NetworkAclId", ids[a]}, {"VpcId", v.id}, {"IsDefault", is_default},
-                               {"OwnerId", kOwner}, {"Entries", nacl_entries(vi, allow_all)}, {"Associations", assocs[a]}});
+                acls.push_back({{"NetworkAclId", ids[a]}, {"VpcId", v.id}, {"IsDefault", is_default},
+                                {"OwnerId", kOwner}, {"Entries", nacl_entries(vi, allow_all)}, {"Associations", assocs[a]}});
             }
+            // An export that left this VPC's NACLs out (SEMANTICS.md §5 CHOICE
+            // missing_nacl_default: its subnets get AWS's default NACL, acl-default(VPC-ID)).
+            if (rng_.chance(0.12)) continue;
+            for (auto& a : acls) arr.push_back(std::move(a));
         }
         out_["NetworkAcls"] = arr;
     }

@@ -213,6 +213,10 @@ TEST(Differential, RandomNetworksAgreeOnEveryPacket) {
     EXPECT_EQ(st.mismatches, 0u) << "decisions differ; first ones printed above, dumps in $VPCFW_DIFF_DUMP";
     EXPECT_EQ(st.apply_mismatches, 0u);
     EXPECT_EQ(st.compile_failures, 0u);
+    // Replies of a gateway endpoint's service, captured at the instance (SEMANTICS.md §2).
+    EXPECT_GT(st.coverage.cases["gateway-endpoint-reply:accept"], 0u);
+    // Subnets whose NACLs the export left out (SEMANTICS.md §5 CHOICE missing_nacl_default).
+    EXPECT_GT(st.coverage.cases["missing-nacl-default:accept"], 0u);
     EXPECT_GT(st.applies, 0u);
     EXPECT_GT(st.applies_refused, 0u);
     EXPECT_LT(st.applies_refused, st.applies);
