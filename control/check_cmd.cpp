@@ -9,6 +9,7 @@
 #include "control/cli_options.hpp"
 #include "ruleset/lint.hpp"
 #include "ruleset/loader.hpp"
+#include "ruleset/output_text.hpp"
 
 namespace po = boost::program_options;
 
@@ -49,8 +50,8 @@ int cmd_check(const std::vector<std::string>& args, std::ostream& out, std::ostr
     for (const auto& w : net->warnings) {
         ++warnings;
         if (json)
-            out << nlohmann::json{{"severity", "warning"}, {"code", "load-warning"}, {"object", w.file + (w.where.empty() ? "" : ":" + w.where)},
-                                  {"message", w.message}}.dump() << "\n";
+            out << json_text({{"severity", "warning"}, {"code", "load-warning"}, {"object", w.file + (w.where.empty() ? "" : ":" + w.where)},
+                                  {"message", w.message}}) << "\n";
         else
             out << "warning  load-warning  " << w.file << (w.where.empty() ? "" : ":" + w.where) << "  " << w.message << "\n";
     }
@@ -58,8 +59,7 @@ int cmd_check(const std::vector<std::string>& args, std::ostream& out, std::ostr
         if (f.severity == Severity::Error) ++errors;
         if (f.severity == Severity::Warning) ++warnings;
         if (json)
-            out << nlohmann::json{{"severity", severity_name(f.severity)}, {"code", f.code}, {"object", f.object}, {"message", f.message}}.dump()
-                << "\n";
+            out << json_text({{"severity", severity_name(f.severity)}, {"code", f.code}, {"object", f.object}, {"message", f.message}}) << "\n";
         else
             out << severity_name(f.severity) << "  " << f.code << "  " << f.object << "  " << f.message << "\n";
     }

@@ -8,6 +8,7 @@
 
 #include "control/cli_options.hpp"
 #include "control/scenario.hpp"
+#include "ruleset/output_text.hpp"
 
 namespace po = boost::program_options;
 
@@ -48,12 +49,11 @@ int cmd_scenario(const std::vector<std::string>& args, std::ostream& out, std::o
         }
         for (const auto& s : r->steps) {
             if (json) {
-                out << nlohmann::json{{"file", f}, {"step", s.step}, {"pass", s.pass}, {"expect", s.expect}, {"got", s.got}}.dump()
-                    << "\n";
+                out << json_text({{"file", f}, {"step", s.step}, {"pass", s.pass}, {"expect", s.expect}, {"got", s.got}}) << "\n";
             } else if (!s.pass) {
                 out << "FAIL " << f << " step " << s.step << ": " << s.message << "\n";
                 if (s.got.is_object() && s.got.contains("flow"))
-                    out << "     got " << s.got.dump() << "\n";
+                    out << "     got " << json_text(s.got) << "\n";
             } else if (verbose) {
                 out << "ok   " << f << " step " << s.step << "\n";
             }
