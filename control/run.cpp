@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <boost/program_options.hpp>
+#include <cmath>
 #include <iostream>
 #include <sstream>
 
@@ -107,6 +108,10 @@ int cmd_run(const std::vector<std::string>& all, std::ostream& out, std::ostream
     }
     if (opt.workers < 1 || opt.workers > 64) {
         err << "vpcfw run: --workers must be between 1 and 64\n";
+        return kExitUsage;
+    }
+    if (!std::isfinite(opt.stats_interval) || opt.stats_interval < 0 || !std::isfinite(opt.duration) || opt.duration < 0) {
+        err << "vpcfw run: --stats-interval and --duration must be finite numbers of seconds, 0 or more\n";
         return kExitUsage;
     }
     if (opt.control_limits.max_request < 1024 || opt.control_limits.max_request > (size_t{1} << 30)) {

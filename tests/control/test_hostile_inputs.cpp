@@ -88,13 +88,24 @@ TEST(HostileInputs, ScenarioApplyParamsNestedDeepAreRefusedNamingTheLimit) {
     fs::remove(f);
 }
 
-TEST(HostileInputs, ExplainRefusesTimesThatAreNotFinite) {
+TEST(HostileInputs, TimesThatAreNotFiniteAreRefused) {
     for (const char* at : {"nan", "inf", "-inf", "NaN"}) {
         CliRun r = cli({"explain", "--network", kNetwork, "--at", at, "tcp 10.0.0.10:1 -> 10.0.0.11:2"});
         EXPECT_EQ(r.code, 2) << at << r.err;
         EXPECT_NE(r.err.find("--at must be a finite number of seconds"), std::string::npos) << at << ": " << r.err;
     }
     EXPECT_EQ(cli({"explain", "--network", kNetwork, "--at", "5.5", "tcp 10.0.0.10:1 -> 10.0.0.11:2"}).code, 0);
+    CliRun g = cli({"gen-trace", "--network", kNetwork, "--out", "/dev/null", "--duration", "inf"});
+    EXPECT_EQ(g.code, 2);
+    EXPECT_NE(g.err.find("finite"), std::string::npos) << g.err;
+    for (const char* opt : {"--duration", "--stats-interval"}) {
+        CliRun r = cli({"run", "--network", kNetwork, "--port", "net_null0@internet", opt, "nan"});
+        EXPECT_EQ(r.code, 2) << opt;
+        EXPECT_NE(r.err.find("must be finite numbers of seconds"), std::string::npos) << r.err;
+    }
+    CliRun m = cli({"run", "--network", kNetwork, "--port", "net_null0@internet", "--control-max-request", "10"});
+    EXPECT_EQ(m.code, 2);
+    EXPECT_NE(m.err.find("--control-max-request must be between 1024 and 1073741824"), std::string::npos) << m.err;
 }
 
 TEST(HostileInputs, ExplainTextEscapesControlCharacters) {
