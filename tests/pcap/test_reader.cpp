@@ -3,6 +3,9 @@
 // files libpcap refuses; PcapngWriter read back.
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -277,6 +280,36 @@ TEST(Reader, PcapngTimeOffsetIsAppliedAndOutOfRangeTimesClamped) {
                 ASSERT_EQ((*r)->problems().messages.size(), 1u);
                 EXPECT_NE((*r)->problems().messages[0].find("clamped"), std::string::npos) << (*r)->problems().messages[0];
             }
+            fs::remove(path);
+        }
+}
+
+// The times read agree with tshark's frame.time_epoch on the same files, for both readers
+// (libpcap for one link type, ours for mixed ones), wherever int64 nanoseconds hold them.
+TEST(Reader, TimesAgreeWithTshark) {
+    if (std::system("tshark -v >/dev/null 2>&1") != 0) GTEST_SKIP() << "tshark is not installed";
+    for (bool mixed : {false, true})
+        for (int64_t tsoffset : {int64_t{0}, int64_t{1000}, int64_t{-1500000000}, int64_t{1} << 31}) {
+            std::string path = tmp("tshark.pcapng");
+            write_file(path, mixed_pcapng(false, tsoffset, 1500000000ull * 1000000 + 250, mixed));
+            auto r = CaptureReader::open(path);
+            ASSERT_TRUE(r) << r.error().str();
+            auto pkts = read_all(**r);
+            ASSERT_FALSE(pkts.empty());
+            std::string cmd = "tshark -r '" + path + "' -T fields -e frame.time_epoch 2>/dev/null";
+            std::FILE* f = popen(cmd.c_str(), "r");
+            ASSERT_NE(f, nullptr);
+            char line[128] = {};
+            ASSERT_NE(std::fgets(line, sizeof line, f), nullptr);
+            pclose(f);
+            // "SECONDS.NNNNNNNNN": compared as integer nanoseconds.
+            std::string t(line);
+            size_t dot = t.find('.');
+            ASSERT_NE(dot, std::string::npos) << t;
+            std::string frac = t.substr(dot + 1, 9);
+            while (frac.size() < 9 && std::isdigit(static_cast<unsigned char>(frac.back()))) frac += '0';
+            int64_t ns = std::stoll(t.substr(0, dot)) * 1000000000 + std::stoll(frac);
+            EXPECT_EQ(pkts[0].ts_ns, ns) << "tsoffset " << tsoffset << (mixed ? " (our reader)" : " (libpcap)") << ": tshark " << t;
             fs::remove(path);
         }
 }
