@@ -147,7 +147,7 @@ int cmd_ctl(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
     if (!reply.value("ok", false)) {
         std::string code = reply.value("code", "");
-        err << "vpcfw ctl: " << cmd << ": " << (code.empty() ? "" : code + ": ") << reply.value("error", "") << "\n";
+        err << "vpcfw ctl: " << cmd << ": " << printable_text((code.empty() ? "" : code + ": ") + reply.value("error", "")) << "\n";
         return kExitFail;
     }
     if (cmd == "stats") {
@@ -159,8 +159,9 @@ int cmd_ctl(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         for (auto c : reply.value("connections", json::array())) c["kind"] = "conntrack", out << json_text(c) << "\n";
         for (auto n : reply.value("nat", json::array())) n["kind"] = "nat", out << json_text(n) << "\n";
     } else if (cmd == "explain") {
-        out << reply["text"].get<std::string>();
-        if (!reply["text"].get<std::string>().empty() && reply["text"].get<std::string>().back() != '\n') out << "\n";
+        std::string text = printable_text(reply["text"].get<std::string>());
+        out << text;
+        if (!text.empty() && text.back() != '\n') out << "\n";
     } else {
         out << reply.value("applied", "") << ": ruleset version " << reply["version"] << " live (compile "
             << std::fixed << std::setprecision(1) << reply.value("compile_ms", 0.0) << " ms, publish "

@@ -116,6 +116,25 @@ TEST(HostileInputs, ExplainTextEscapesControlCharacters) {
     EXPECT_NE((r.out + r.err).find("eni-^[[2J^G"), std::string::npos) << r.out << r.err;
 }
 
+TEST(HostileInputs, CheckAndScenarioTextEscapeControlCharacters) {
+    fs::path f = temp_dir() / "net\x1b[2J.json";
+    fs::copy_file(kNetwork, f, fs::copy_options::overwrite_existing);
+    CliRun c = cli({"check", "--network", f.string()});
+    EXPECT_EQ(c.code, 0) << c.err;
+    EXPECT_EQ(c.out.find('\x1b'), std::string::npos) << c.out;
+    EXPECT_NE(c.out.find("net^[[2J.json"), std::string::npos) << c.out;
+    fs::path sc = temp_dir() / "scen\x1b[2J.json";
+    std::ofstream(sc) << "{\"network\": \"" << kNetwork << "\", \"steps\": [{\"packet\": \"tcp 10.0.0.10:1 -> 10.0.0.11:2\", "
+                      << "\"expect\": {\"action\": \"NOPE\"}}]}";
+    CliRun s = cli({"scenario", sc.string()});
+    EXPECT_EQ(s.code, 1) << s.err;
+    EXPECT_EQ(s.out.find('\x1b'), std::string::npos) << s.out;
+    EXPECT_NE(s.out.find("FAIL "), std::string::npos) << s.out;
+    EXPECT_NE(s.out.find("scen^[[2J.json"), std::string::npos) << s.out;
+    fs::remove(f);
+    fs::remove(sc);
+}
+
 TEST(HostileInputs, JsonOutputsStayValidForFileNamesThatAreNotUtf8) {
     fs::path d = temp_dir() / "net-dir";
     fs::create_directories(d);
