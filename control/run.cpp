@@ -80,9 +80,8 @@ int cmd_run(const std::vector<std::string>& all, std::ostream& out, std::ostream
         ("flow-log-interval", po::value<int>(&opt.log.flow_log_interval)->default_value(60), "aggregation interval, 60 or 600 s")
         ("capture", po::value<std::string>(&opt.log.capture), "write every evaluated frame as pcapng, with its decision as comment")
         ("stats-interval", po::value<double>(&opt.stats_interval)->default_value(0), "print a one-line summary every S seconds (0: never)")
-        ("control", po::value<std::string>(&opt.control), "Unix socket for `vpcfw ctl` (created mode 0600); it serves 16\n"
-                                                           "clients at a time, each with 10 s to send its request and 10 s to\n"
-                                                           "read the reply")
+        ("control", po::value<std::string>(&opt.control), "Unix socket for `vpcfw ctl` (created mode 0600); it serves 16 clients at a "
+                                                           "time, each with 10 s to send its request and 10 s to read the reply")
         ("control-max-request", po::value<size_t>(&opt.control_limits.max_request)->default_value(size_t{16} << 20),
          "largest control request in bytes (16 MiB); longer ones are refused")
         ("metrics-port", po::value<int>(&opt.metrics_port)->default_value(0), "serve Prometheus metrics on 127.0.0.1:PORT")
