@@ -98,7 +98,7 @@ int cmd_compile(const std::vector<std::string>& args, std::ostream& out, std::os
         return 3;
     }
     const CompileStats& s = (*rs)->stats();
-    const Network& n = (*rs)->network();
+    const Network& n = *net;
     size_t naclEntries = 0, sgRules = 0;
     for (const auto& a : n.network_acls) naclEntries += a.entries.size();
     for (const auto& g : n.security_groups) sgRules += g.ingress.size() + g.egress.size();

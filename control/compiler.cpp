@@ -1,16 +1,19 @@
-// The ruleset compiler (control/compiler.hpp). Every table transcribes a scan of
-// ruleset/reference.cpp into a lookup built once: the address owners (eni_by_private,
+// The ruleset compiler (control/compiler.hpp). Every table transcribes a scan of the
+// reference evaluator (ruleset/ref_*.cpp) into a lookup built once: the address owners (eni_by_private,
 // eni_by_any_private, eni_by_public, private_ip_record, eni_has_address), the route
 // winners per prefix (lookup_route, tgw_lookup: ranks and the prefix-list CHOICE are
 // settled here, per prefix, so the FIB's longest match is the whole answer), the facts
-// of each ENI, subnet and VPC, and the names decisions print. Cold path.
+// of each ENI, subnet, VPC and gateway (states decided, ids resolved to indices, so the
+// pipeline reads no Network), and the names decisions print. Cold path.
 #include "control/compiler.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <map>
+#include <unordered_map>
 
 #include <rte_errno.h>
 #include <rte_fib.h>
@@ -96,6 +99,7 @@ struct Builder {
         symbols();
         enis();
         subnets_vpcs();
+        gateways();
         addresses();
         if (auto s = route_tables(); !s) return s;
         if (auto s = tgw_tables(); !s) return s;
@@ -175,7 +179,6 @@ struct Builder {
         for (Idx i = 0; i < net.nat_gateways.size(); ++i)
             for (const auto& a : net.nat_gateways[i].addresses)
                 if (!natOfEni.count(a.eni_id)) natOfEni[a.eni_id] = i;
-        t.public_source_base.resize(net.enis.size());
         std::map<std::vector<std::string>, uint32_t> anySetOf;
         for (Idx i = 0; i < net.enis.size(); ++i) {
             const Eni& e = net.enis[i];
@@ -212,11 +215,18 @@ struct Builder {
             auto [it, fresh] = anySetOf.try_emplace(e.groups, static_cast<uint32_t>(t.any_sets.size()));
             if (fresh) t.any_sets.push_back(any_peer_rules(e.groups));
             c.any_set = it->second;
-            t.public_source_base[i] = static_cast<uint32_t>(t.sym_public_source.size());
-            for (const auto& p : e.private_ips)
-                t.sym_public_source.push_back(p.public_ip ? sym("source " + p.public_ip->str() + " is the public address of " + e.id,
-                                                                SymKind::Note)
-                                                          : 0);
+            c.pip_begin = static_cast<uint32_t>(t.private_ips.size());
+            for (const auto& p : e.private_ips) {
+                CompiledPrivateIp cp;
+                cp.addr = p.addr;
+                if (p.public_ip) {
+                    cp.has_public = true;
+                    cp.public_ip = *p.public_ip;
+                    cp.public_source = sym("source " + p.public_ip->str() + " is the public address of " + e.id, SymKind::Note);
+                }
+                t.private_ips.push_back(cp);
+            }
+            c.pip_end = static_cast<uint32_t>(t.private_ips.size());
         }
     }
 
@@ -256,6 +266,14 @@ struct Builder {
             c.main_rtb = net.main_route_table(v);
             c.bpa_in = blocks(net.vpcs[v].bpa_mode, true);
             c.bpa_out = blocks(net.vpcs[v].bpa_mode, false);
+            if (!net.vpcs[v].cidrs4.empty()) {
+                c.has_dns4 = true;
+                c.dns4 = net.vpcs[v].cidrs4[0].base.plus(2);
+            }
+            c.cidr_begin = static_cast<uint32_t>(t.vpc_cidrs.size());
+            for (const auto& cidr : net.vpcs[v].cidrs4) t.vpc_cidrs.push_back(cidr);
+            for (const auto& cidr : net.vpcs[v].cidrs6) t.vpc_cidrs.push_back(cidr);
+            c.cidr_end = static_cast<uint32_t>(t.vpc_cidrs.size());
         }
         t.subnets.resize(net.subnets.size());
         for (Idx s = 0; s < net.subnets.size(); ++s) {
@@ -267,6 +285,13 @@ struct Builder {
             c.az = sym(net.subnets[s].az);
             c.bpa_in = blocks(net.subnets[s].bpa_mode, true);
             c.bpa_out = blocks(net.subnets[s].bpa_mode, false);
+            if (net.subnets[s].cidr4) {
+                c.has_router4 = true;
+                c.router4 = net.subnets[s].cidr4->base.plus(1);
+            }
+            c.router6_begin = static_cast<uint32_t>(t.subnet_routers6.size());
+            for (const auto& cidr : net.subnets[s].cidrs6) t.subnet_routers6.push_back(cidr.base.plus(1));
+            c.router6_end = static_cast<uint32_t>(t.subnet_routers6.size());
         }
         t.edge_rtb_igw.resize(net.internet_gateways.size());
         for (Idx i = 0; i < net.internet_gateways.size(); ++i) t.edge_rtb_igw[i] = net.edge_route_table(net.internet_gateways[i].id);
@@ -275,6 +300,114 @@ struct Builder {
             t.edge_rtb_eigw[i] = net.edge_route_table(net.egress_only_gateways[i].id);
         t.edge_rtb_vgw.resize(net.vpn_gateways.size());
         for (Idx i = 0; i < net.vpn_gateways.size(); ++i) t.edge_rtb_vgw[i] = net.edge_route_table(net.vpn_gateways[i].id);
+    }
+
+    static uint32_t find_index(const std::unordered_map<std::string, Idx>& index, const std::string& id) {
+        auto it = index.find(id);
+        return it == index.end() ? kNone : it->second;
+    }
+
+    // The gateways' facts the walk asks (the reference reads them from the model by id).
+    void gateways() {
+        auto iequals = [](const std::string& a, const char* b) {
+            size_t n = std::strlen(b);
+            if (a.size() != n) return false;
+            for (size_t i = 0; i < n; ++i)
+                if (std::tolower(static_cast<unsigned char>(a[i])) != b[i]) return false;
+            return true;
+        };
+        for (const auto& g : net.nat_gateways) {
+            CompiledNat c;
+            c.subnet = g.subnet;
+            c.available = g.state == "available";
+            c.is_private = g.is_private;
+            // nat_primary: the address marked primary, else the first.
+            const NatAddress* a = g.addresses.empty() ? nullptr : &g.addresses[0];
+            for (const auto& x : g.addresses)
+                if (x.primary) {
+                    a = &x;
+                    break;
+                }
+            if (a) {
+                c.eni = find_index(net.index.eni, a->eni_id);
+                if (a->private_ip) {
+                    c.has_private_ip = true;
+                    c.private_ip = *a->private_ip;
+                }
+                if (a->public_ip) {
+                    c.has_public_ip = true;
+                    c.public_ip = *a->public_ip;
+                }
+            }
+            t.nats.push_back(c);
+        }
+        for (const auto& p : net.peerings) {
+            CompiledPeering c;
+            c.active = p.status == "active";
+            c.vpc[0] = find_index(net.index.vpc, p.requester.vpc_id);
+            c.vpc[1] = find_index(net.index.vpc, p.accepter.vpc_id);
+            t.peerings.push_back(c);
+        }
+        for (const auto& a : net.tgw_attachments) {
+            CompiledAttachment c;
+            c.available = a.state == "available";
+            c.appliance_mode = a.appliance_mode;
+            c.to_exported_vpc = a.resource_type == "vpc" && find_index(net.index.vpc, a.resource_id) != kNone;
+            if (a.resource_type == "vpc" && !a.subnet_ids.empty())
+                if (uint32_t s = find_index(net.index.subnet, a.subnet_ids.front()); s != kNone) {
+                    c.has_arrival_az = true;
+                    c.arrival_az = t.subnets[s].az;
+                }
+            c.rtb = find_index(net.index.tgw_route_table, a.association_rtb);
+            c.subnet_begin = static_cast<uint32_t>(t.attachment_subnets.size());
+            for (const auto& sid : a.subnet_ids)
+                if (uint32_t s = find_index(net.index.subnet, sid); s != kNone) t.attachment_subnets.push_back(s);
+            c.subnet_end = static_cast<uint32_t>(t.attachment_subnets.size());
+            t.attachments.push_back(c);
+        }
+        for (const auto& g : net.vpn_gateways) {
+            CompiledVgw c;
+            for (const auto& a : g.attachments)
+                if (a.state == "attached" || a.state == "available")
+                    if (uint32_t v = find_index(net.index.vpc, a.vpc_id); v != kNone) c.attached_vpc = v;
+            c.route_begin = static_cast<uint32_t>(t.vgw_routes.size());
+            for (const auto& vc : net.vpn_connections) {
+                if (vc.vgw_id != g.id || vc.state == "deleted" || vc.state == "deleting") continue;
+                c.any_connection = true;
+                if (!vc.static_routes_only) c.any_bgp = true;
+                for (const auto& cidr : vc.routes) t.vgw_routes.push_back(cidr);
+            }
+            c.route_end = static_cast<uint32_t>(t.vgw_routes.size());
+            t.vgws.push_back(c);
+        }
+        for (const auto& e : net.endpoints) t.endpoints.push_back(CompiledEndpoint{iequals(e.state, "available"), e.type == "GatewayLoadBalancer"});
+        // outside_origin's candidates, in its order.
+        for (const auto& vc : net.vpn_connections)
+            for (const auto& r : vc.routes) {
+                if (!vc.vgw_id.empty()) {
+                    // A VGW that is not exported: unknown-origin (index kNone).
+                    t.outside_routes.push_back({r, OriginSpec{OriginSpec::Kind::Vgw, find_index(net.index.vpn_gateway, vc.vgw_id)}});
+                    continue;
+                }
+                for (Idx a = 0; a < net.tgw_attachments.size(); ++a)
+                    if (net.tgw_attachments[a].resource_type == "vpn" && net.tgw_attachments[a].resource_id == vc.id) {
+                        t.outside_routes.push_back({r, OriginSpec{OriginSpec::Kind::TgwAttachment, a}});
+                        break;
+                    }
+            }
+        for (const auto& tt : net.tgw_route_tables)
+            for (const auto& r : tt.routes) {
+                if (!r.dest || r.attachments.empty()) continue;
+                uint32_t a = find_index(net.index.tgw_attachment, r.attachments.front());
+                if (a == kNone) continue;
+                const std::string& type = net.tgw_attachments[a].resource_type;
+                if (type != "vpc" && type != "peering")
+                    t.outside_routes.push_back({*r.dest, OriginSpec{OriginSpec::Kind::TgwAttachment, a}});
+            }
+        for (const auto& n : net.network_acls) {
+            t.nacl_entry_base.push_back(static_cast<uint32_t>(t.nacl_default_deny.size()));
+            for (const auto& e : n.entries) t.nacl_default_deny.push_back(e.is_default_deny() ? 1 : 0);
+        }
     }
 
     void addresses() {
@@ -303,6 +436,34 @@ struct Builder {
             for (const auto& c : e.prefixes6) t.prefixes.push_back({c, i});
         }
         stats.addresses = static_cast<uint32_t>(t.private_any.size() + t.public_owner.size());
+        // Source MAC -> ENI (origin by MAC), first ENI in model order.
+        t.mac_owner.reset(net.enis.size() + 1);
+        for (Idx i = 0; i < net.enis.size(); ++i) {
+            const std::string& m = net.enis[i].mac;
+            unsigned b[6];
+            if (m.size() == 17 && std::sscanf(m.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) == 6) {
+                MacKey k{};
+                for (int j = 0; j < 6; ++j) k.mac[j] = static_cast<uint8_t>(b[j]);
+                t.mac_owner.insert(k, i);
+            }
+        }
+        // The model's public side (is_public_address).
+        size_t np = 16 + net.elastic_ips.size();
+        for (const auto& e : net.enis) np += e.private_ips.size() + e.ipv6.size();
+        for (const auto& g : net.nat_gateways) np += g.addresses.size();
+        t.public_address.reset(np);
+        auto pub = [&](const IpAddr& a) { t.public_address.insert(ScopedAddr::make(kNone, a), 1); };
+        for (const auto& e : net.enis) {
+            for (const auto& p : e.private_ips)
+                if (p.public_ip) pub(*p.public_ip);
+            for (const auto& v6 : e.ipv6)
+                if (!v6.is_v4()) pub(v6);
+        }
+        for (const auto& eip : net.elastic_ips)
+            if (!eip.association_id.empty()) pub(eip.public_ip);
+        for (const auto& ng : net.nat_gateways)
+            for (const auto& na : ng.addresses)
+                if (na.public_ip) pub(*na.public_ip);
     }
 
     uint32_t target_index(const RouteTable& rt, const Route& r) {
@@ -501,14 +662,23 @@ Result<std::shared_ptr<const CompiledRuleset>> compile_ruleset_impl(const Networ
     auto rs = std::shared_ptr<CompiledRuleset>(new CompiledRuleset());
     rs->version_ = previous ? std::max(version, previous->version() + 1) : version;
     rs->names_ = previous ? previous->shared_names() : std::make_shared<Names>();
-    rs->net_ = net;
-    if (!previous) fill_nat_public_ips(rs->net_);
-    rs->net_.reindex();
+    // The model as compiled (the result keeps only what is compiled from it).
+    Network model = net;
+    if (!previous) fill_nat_public_ips(model);
+    model.reindex();
+    // origin(): first ENI, then VGW, peering, TGW attachment with that id.
+    for (const auto* index : {&model.index.eni, &model.index.vpn_gateway, &model.index.peering, &model.index.tgw_attachment}) {
+        OriginSpec::Kind kind = index == &model.index.eni           ? OriginSpec::Kind::Eni
+                                : index == &model.index.vpn_gateway ? OriginSpec::Kind::Vgw
+                                : index == &model.index.peering     ? OriginSpec::Kind::Pcx
+                                                                    : OriginSpec::Kind::TgwAttachment;
+        for (const auto& [id, i] : *index) rs->origins_.emplace(id, OriginSpec{kind, i});
+    }
     rs->settings_ = settings;
     AclCompileOptions ao;
     ao.algorithm = algorithm;
     size_t heap0 = heap_bytes();
-    auto acl = AclCompiler::compile(rs->net_, ao);
+    auto acl = AclCompiler::compile(model, ao);
     size_t heap1 = heap_bytes();
     if (!acl) return acl.error();
     rs->acl_ = std::move(*acl);
@@ -523,12 +693,12 @@ Result<std::shared_ptr<const CompiledRuleset>> compile_ruleset_impl(const Networ
     st.remote_sets = as.remote_sets;
     st.acl_build_ms = as.build_ms;
     st.acl_bytes = heap1 > heap0 ? heap1 - heap0 : 0;
-    Builder b{rs->net_, *rs->impl_, *rs->names_, st};
+    Builder b{model, *rs->impl_, *rs->names_, st};
     b.settings_nat_idle = settings.nat_idle_tcp;
     b.acl_tables = rs->acl_.get();
     size_t rules = 0;
-    for (const auto& n : rs->net_.network_acls) rules += n.entries.size();
-    for (const auto& g : rs->net_.security_groups) rules += g.ingress.size() + g.egress.size();
+    for (const auto& n : model.network_acls) rules += n.entries.size();
+    for (const auto& g : model.security_groups) rules += g.ingress.size() + g.egress.size();
     b.acl_rule_count = rules;
     size_t heap2 = heap_bytes();
     if (auto s = b.build(); !s) return s.error();
@@ -538,7 +708,8 @@ Result<std::shared_ptr<const CompiledRuleset>> compile_ruleset_impl(const Networ
     st.names = static_cast<uint32_t>(rs->names_->size());
     st.name_bytes = rs->names_->bytes();
     st.map_bytes = t.private_in_vpc.bytes() + t.private_any.bytes() + t.eni_address.bytes() + t.public_owner.bytes() +
-                   t.private_record.bytes() + t.rule_sym.bytes() + t.enis.size() * sizeof(CompiledEni) +
+                   t.private_record.bytes() + t.rule_sym.bytes() + t.mac_owner.bytes() + t.public_address.bytes() +
+                   t.enis.size() * sizeof(CompiledEni) + t.private_ips.size() * sizeof(CompiledPrivateIp) +
                    t.subnets.size() * sizeof(CompiledSubnet);
     st.compile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     return std::shared_ptr<const CompiledRuleset>(std::move(rs));

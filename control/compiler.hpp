@@ -25,8 +25,9 @@ struct CompileOptions {
     const CompiledRuleset* previous = nullptr;
 };
 
-// Compiles `net` (copied into the result, which owns it). Errors as values: sizes beyond
-// the table widths, DPDK allocation failures.
+// Compiles `net` into the tables of the result (which keeps no Network: every fact the
+// fast path needs is compiled). Errors as values: sizes beyond the table widths, DPDK
+// allocation failures.
 Result<std::shared_ptr<const CompiledRuleset>> compile_ruleset(const Network& net, const Settings& settings,
                                                                const CompileOptions& options = {});
 

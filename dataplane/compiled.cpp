@@ -1,4 +1,5 @@
-// CompiledRuleset: lifetime of the tables (FIBs live in DPDK memory) and origin lookup.
+// CompiledRuleset: lifetime of the tables (FIBs live in DPDK memory), origin lookup and
+// the public-address test of the live run.
 #include "dataplane/compiled.hpp"
 
 #include <rte_fib.h>
@@ -30,19 +31,13 @@ Result<OriginSpec> CompiledRuleset::origin(std::string_view spec) const {
         o.kind = OriginSpec::Kind::Internet;
         return o;
     }
-    auto find = [&](const auto& index, OriginSpec::Kind kind) -> bool {
-        auto it = index.find(s);
-        if (it == index.end()) return false;
-        o.kind = kind;
-        o.index = it->second;
-        return true;
-    };
-    if (find(net_.index.eni, OriginSpec::Kind::Eni) || find(net_.index.vpn_gateway, OriginSpec::Kind::Vgw) ||
-        find(net_.index.peering, OriginSpec::Kind::Pcx) ||
-        find(net_.index.tgw_attachment, OriginSpec::Kind::TgwAttachment))
-        return o;
+    if (auto it = origins_.find(s); it != origins_.end()) return it->second;
     return make_error("unknown origin '" + s + "': not an ENI, vgw-, pcx- or tgw-attach- id of this network, "
                       "'internet' or 'auto'");
+}
+
+bool CompiledRuleset::is_public_address(const IpAddr& a) const {
+    return impl_->public_address.find(ScopedAddr::make(kNone, a)) != nullptr;
 }
 
 } // namespace vpcfw

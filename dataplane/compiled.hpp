@@ -2,14 +2,17 @@
 // the SG/NACL classifiers (AclTables, rte_acl), one rte_fib/rte_fib6 per route table and
 // per TGW route table, flat address maps (address -> ENI / public IP / NAT gateway /
 // endpoint / AWS service), per-object facts in dense arrays indexed like the model, and
-// every printable name interned (Names). Built only by control/compiler; shared read-only
-// by all workers; published and reclaimed by RulesetSlot (dataplane/ruleset_slot.hpp).
+// every printable name interned (Names). It keeps no Network: the compiler turns every
+// fact the fast path needs into symbols and dense arrays (compiled_impl.hpp). Built only
+// by control/compiler; shared read-only by all workers; published and reclaimed by
+// RulesetSlot (dataplane/ruleset_slot.hpp).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "dataplane/acl_tables.hpp"
@@ -55,7 +58,6 @@ public:
     CompiledRuleset& operator=(const CompiledRuleset&) = delete;
 
     uint64_t version() const { return version_; }
-    const Network& network() const { return net_; }
     const Settings& settings() const { return settings_; }
     const Names& names() const { return *names_; }
     // The name table, shared with the versions compiled after this one.
@@ -67,6 +69,11 @@ public:
     // network does not have (the caller reports them; AWS has no such origin).
     Result<OriginSpec> origin(std::string_view spec) const;
 
+    // True when an address belongs to the model's public side: a public or Elastic IP of
+    // an ENI, a NAT gateway's public address, or an ENI's IPv6 address (reached through
+    // the IGW). The live run answers ARP / ND for these on its internet port.
+    bool is_public_address(const IpAddr& a) const;
+
     struct Impl;                   // the tables; defined in dataplane/compiled_impl.hpp
     const Impl& impl() const { return *impl_; }
 
@@ -75,7 +82,7 @@ private:
                                                                                 AclAlgorithm, uint64_t,
                                                                                 const CompiledRuleset*);
     uint64_t version_ = 0;
-    Network net_;
+    std::unordered_map<std::string, OriginSpec> origins_;  // origin(): ENI, vgw-, pcx-, tgw-attach- ids
     Settings settings_;
     std::shared_ptr<Names> names_;
     std::unique_ptr<AclTables> acl_;

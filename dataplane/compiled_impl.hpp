@@ -1,7 +1,11 @@
 // The tables inside a CompiledRuleset (dataplane/compiled.hpp): dense per-object facts
-// indexed like the model, address maps, route FIBs with their next-hop arrays, and the
-// symbol ids every decision needs. Written by control/compiler.cpp, read by
-// dataplane/pipeline.cpp. Immutable once published.
+// indexed like the model (ENIs and their private IPs, subnets, VPCs, NAT gateways,
+// peerings, TGW attachments, VPN gateways, endpoints), address maps, route FIBs with
+// their next-hop arrays, and the symbol ids every decision needs. Every fact the walk
+// asks of the model is decided here at compile time: states are booleans, ids are
+// indices, so the pipeline holds no Network and compares no strings. Written by
+// control/compiler.cpp, read by the pipeline (dataplane/pipeline.cpp, walk*.cpp).
+// Immutable once published.
 #pragma once
 
 #include <cstdint>
@@ -69,6 +73,7 @@ struct CompiledFib {
 
 struct CompiledEni {
     uint32_t id = 0;           // symbol
+    uint32_t pip_begin = 0, pip_end = 0;  // its private IPs: Impl::private_ips[begin, end)
     uint32_t dest_name = 0;    // symbol: the endpoint id for an interface endpoint's ENI
     uint32_t groups = 0;       // symbol "sg-a,sg-b" (SG drop rule)
     uint32_t subnet = kNone, vpc = kNone;
@@ -95,6 +100,14 @@ struct AnyPeerRules {
     bool all_ports_any[2][2][2] = {};  // [dir][family v4=0/v6=1][tcp=0/udp=1]
 };
 
+// One entry of Eni::private_ips (the ENI's private_ip_record and its public address).
+struct CompiledPrivateIp {
+    IpAddr addr;
+    IpAddr public_ip;          // valid when has_public
+    bool has_public = false;
+    uint32_t public_source = 0;// note "source P is the public address of eni-X" (0 without public IP)
+};
+
 struct CompiledSubnet {
     uint32_t id = 0;
     uint32_t vpc = kNone;
@@ -102,12 +115,72 @@ struct CompiledSubnet {
     uint32_t rtb = kNone;
     uint32_t az = 0;           // symbol of the AZ name
     bool bpa_in = false, bpa_out = false;
+    bool has_router4 = false;  // §9 the VPC router: IPv4 CIDR base + 1
+    IpAddr router4;
+    uint32_t router6_begin = 0, router6_end = 0;  // Impl::subnet_routers6[begin, end): each IPv6 CIDR base + 1
 };
 
 struct CompiledVpc {
     uint32_t id = 0;
     uint32_t igw = kNone, eigw = kNone, vgw = kNone, main_rtb = kNone;
     bool bpa_in = false, bpa_out = false;
+    bool has_dns4 = false;     // §9 Amazon DNS: first IPv4 CIDR base + 2
+    IpAddr dns4;
+    uint32_t cidr_begin = 0, cidr_end = 0;  // Impl::vpc_cidrs[begin, end): IPv4 then IPv6 CIDRs
+};
+
+// A NAT gateway as via_nat / nat_inbound / seen_at_instance need it: its primary address
+// (the one marked primary, else the first) resolved.
+struct CompiledNat {
+    uint32_t subnet = kNone;
+    uint32_t eni = kNone;      // ENI of the primary address (kNone: no address or not exported)
+    bool available = false;    // state "available"
+    bool is_private = false;
+    bool has_private_ip = false, has_public_ip = false;  // of the primary address
+    IpAddr private_ip, public_ip;
+};
+
+// A peering connection: status "active", and each side's VPC (kNone: not in the export).
+struct CompiledPeering {
+    bool active = false;
+    uint32_t vpc[2] = {kNone, kNone};  // [0] requester, [1] accepter
+};
+
+// A TGW attachment.
+struct CompiledAttachment {
+    bool available = false;    // state "available"
+    bool appliance_mode = false;
+    bool to_exported_vpc = false;  // resource "vpc" and that VPC is in the export
+    bool has_arrival_az = false;   // resource "vpc" and its first subnet is in the export:
+    uint32_t arrival_az = 0;       //   that subnet's AZ symbol (from_tgw_attachment)
+    uint32_t rtb = kNone;          // associated TGW route table
+    uint32_t subnet_begin = 0, subnet_end = 0;  // Impl::attachment_subnets[begin, end): its subnets in the export, in order
+};
+
+// A virtual private gateway: the VPC it is attached to (the last attachment "attached" or
+// "available" whose VPC is exported) and the VPN connections that use it (not deleted).
+struct CompiledVgw {
+    uint32_t attached_vpc = kNone;
+    bool any_connection = false;   // a VPN connection (not deleted / deleting) uses it
+    bool any_bgp = false;          // one of them is not static-routes-only
+    uint32_t route_begin = 0, route_end = 0;  // Impl::vgw_routes[begin, end): their static routes
+};
+
+struct CompiledEndpoint {
+    bool available = false;    // state "available" (any case)
+    bool gwlb = false;         // type GatewayLoadBalancer
+};
+
+// outside_origin: a source covered by `cidr` comes from `origin` (first match in order:
+// VPN connection routes, then TGW routes to non-VPC, non-peering attachments).
+struct OutsideRoute {
+    Cidr cidr;
+    OriginSpec origin;
+};
+
+// A source MAC address, zero-padded, as a FlatMap key.
+struct MacKey {
+    uint8_t mac[8];
 };
 
 // Reasons a decision can name (docs/decisions.md), interned once per version.
@@ -143,16 +216,27 @@ inline constexpr const char* kReasonNames[] = {
 #undef VPCFW_X
 };
 
-// AWS services that are never filtered (§9).
-enum class Service : uint8_t { None, AmazonDns, Metadata, TimeSync, Dhcp, VpcRouter };
-inline constexpr const char* kServiceNames[] = {"", "amazon-dns", "instance-metadata", "time-sync", "dhcp",
-                                                "vpc-router"};
 
 struct CompiledRuleset::Impl {
     std::vector<CompiledEni> enis;
     std::vector<AnyPeerRules> any_sets;
+    std::vector<CompiledPrivateIp> private_ips;    // every ENI's, ENI order (CompiledEni::pip_begin)
     std::vector<CompiledSubnet> subnets;
+    std::vector<IpAddr> subnet_routers6;
     std::vector<CompiledVpc> vpcs;
+    std::vector<Cidr> vpc_cidrs;
+    std::vector<CompiledNat> nats;
+    std::vector<CompiledPeering> peerings;
+    std::vector<CompiledAttachment> attachments;
+    std::vector<uint32_t> attachment_subnets;
+    std::vector<CompiledVgw> vgws;
+    std::vector<Cidr> vgw_routes;
+    std::vector<CompiledEndpoint> endpoints;
+    std::vector<OutsideRoute> outside_routes;
+    // Per NACL: the index of its first entry in nacl_default_deny (one flag per entry: the
+    // entry is the default deny rule).
+    std::vector<uint32_t> nacl_entry_base;
+    std::vector<uint8_t> nacl_default_deny;
     std::vector<CompiledFib<RouteNh>> route_tables;
     std::vector<CompiledFib<TgwNh>> tgw_tables;
 
@@ -162,6 +246,9 @@ struct CompiledRuleset::Impl {
     FlatMap<ScopedAddr, uint8_t> eni_address;       // (eni, addr) present
     FlatMap<ScopedAddr, PublicOwner> public_owner;  // (kNone, public IPv4) -> ENI + private IP
     FlatMap<ScopedAddr, PublicOwner> private_record;// (vpc, addr) -> ENI + PrivateIp (private_ips only)
+    FlatMap<MacKey, uint32_t> mac_owner;            // ENI MAC -> ENI (first in model order)
+    // Addresses of the model's public side (CompiledRuleset::is_public_address).
+    FlatMap<ScopedAddr, uint8_t> public_address;
     struct PrefixOwner {
         Cidr cidr;
         uint32_t eni;
@@ -178,8 +265,6 @@ struct CompiledRuleset::Impl {
     std::vector<uint32_t> sym_att_unassoc;          // per attachment: "tgw-attach-X:unassociated"
     std::vector<uint32_t> sym_nat_rst;              // per NAT gateway: the RST note
     std::vector<uint32_t> sym_pcx_missing_peer;     // 2 per peering: far side accepter, requester
-    std::vector<uint32_t> sym_public_source;        // per ENI private IP with a public IP: note (flattened)
-    std::vector<uint32_t> public_source_base;       // per ENI: first index into sym_public_source
     uint32_t sym_gwlb_note = 0, sym_policy = 0;
     uint32_t sym_internet = 0;
     uint32_t sym_reason[static_cast<int>(Reason::Count)] = {};

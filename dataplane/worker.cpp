@@ -83,24 +83,6 @@ uint64_t flow_hash(const FlowKey& k) {
     return ((static_cast<uint64_t>(h1) << 32) | h2) | 1;
 }
 
-// True when an address belongs to the model's public side: a public or Elastic IP of an
-// ENI, a NAT gateway's public address, or an ENI's IPv6 address (reached through the IGW).
-bool public_address(const Network& net, const IpAddr& a) {
-    for (const auto& e : net.enis) {
-        for (const auto& p : e.private_ips)
-            if (p.public_ip && *p.public_ip == a) return true;
-        if (!a.is_v4())
-            for (const auto& v6 : e.ipv6)
-                if (v6 == a) return true;
-    }
-    for (const auto& eip : net.elastic_ips)
-        if (!eip.association_id.empty() && eip.public_ip == a) return true;
-    for (const auto& ng : net.nat_gateways)
-        for (const auto& na : ng.addresses)
-            if (na.public_ip && *na.public_ip == a) return true;
-    return false;
-}
-
 } // namespace
 
 // ---- Worker ------------------------------------------------------------------------------
@@ -336,7 +318,7 @@ bool Worker::answers(uint16_t pi, const IpAddr& target, const uint8_t* requester
         // A host asking for its own address (duplicate address detection) gets no answer.
         return !(eni < topo_.eni_mac.size() && std::memcmp(topo_.eni_mac[eni].data(), requester_mac, 6) == 0);
     }
-    if (lp.kind == LivePort::Kind::Internet && rs_) return public_address(rs_->network(), target);
+    if (lp.kind == LivePort::Kind::Internet && rs_) return rs_->is_public_address(target);
     return false;
 }
 

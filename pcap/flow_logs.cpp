@@ -29,10 +29,6 @@ constexpr FieldInfo kFields[] = {
 
 const FieldInfo& info(FlowLogField f) { return kFields[static_cast<unsigned>(f)]; }
 
-bool is_service(const std::string& s) {
-    return s == "amazon-dns" || s == "instance-metadata" || s == "time-sync" || s == "dhcp" || s == "vpc-router";
-}
-
 } // namespace
 
 std::string FlowLogFormat::header() const {
@@ -222,7 +218,7 @@ struct FlowLogWriter::Impl {
         if (v.layer == Layer::Parse || v.layer == Layer::Origin) return;
         const std::string& from = names.name(v.from);
         const std::string& to = names.name(v.to);
-        if (is_service(from) || is_service(to)) return;   // §9: never logged
+        if (is_service_name(from) || is_service_name(to)) return;   // §9: never logged
         IpAddr psrc = addr_of(key.src, key.version), pdst = addr_of(key.dst, key.version);
         bool v4 = key.version == 4;
 

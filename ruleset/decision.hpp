@@ -1,12 +1,15 @@
-// Decision: what vpcfw says about one packet, with the explanation trace.
-// Produced by the reference evaluator (and later the compiled pipeline); serialised to
-// JSON for decisions files, `explain --json` and scenarios. Plain value; cold path.
+// Decision: what vpcfw says about one packet, with the explanation trace, and the tables of
+// the names a decision prints: the drop layers (VPCFW_LAYERS) and the AWS services that are
+// never filtered. Produced by the reference evaluator, and by the compiled pipeline through
+// its Verdict (dataplane/verdict.hpp); serialised (ruleset/decision.cpp) for decisions files,
+// `explain --json` and scenarios. Plain value; cold path (the tables are constexpr).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vpcfw {
@@ -40,6 +43,19 @@ inline const char* layer_name(Layer l) {  // "sg-egress", ...; "" for None
     return static_cast<size_t>(l) < kLayerCount ? kLayerNames[static_cast<size_t>(l)] : "";
 }
 const char* action_name(Action a);  // "ACCEPT" / "DROP"
+
+// AWS services that are never filtered (SEMANTICS.md §9): the `to` of a packet one of them
+// answers (docs/decisions.md). One table for both evaluators and the flow logs.
+enum class Service : uint8_t { None, AmazonDns, Metadata, TimeSync, Dhcp, VpcRouter };
+inline constexpr const char* kServiceNames[] = {"", "amazon-dns", "instance-metadata", "time-sync", "dhcp",
+                                                "vpc-router"};
+inline const char* service_name(Service s) { return kServiceNames[static_cast<size_t>(s)]; }
+// True for the name of a Service (not None).
+inline bool is_service_name(std::string_view name) {
+    for (size_t i = 1; i < std::size(kServiceNames); ++i)
+        if (name == kServiceNames[i]) return true;
+    return false;
+}
 
 // One line of the explanation: a hop or a layer passed (or the one that stopped it).
 struct TraceStep {

@@ -109,28 +109,28 @@ bool State::eni_usable(Idx e, std::string& reason) const {
 std::string State::aws_service(Idx vpc, Idx subnet, const Packet& p, const IpAddr& a) const {
     if (a.is_v4()) {
         uint32_t h = a.v4_host();
-        if (h == 0xA9FEA9FD) return "amazon-dns";        // 169.254.169.253
-        if (h == 0xA9FEA9FE) return "instance-metadata"; // 169.254.169.254
-        if (h == 0xA9FEA97B) return "time-sync";         // 169.254.169.123
+        if (h == 0xA9FEA9FD) return service_name(Service::AmazonDns); // 169.254.169.253
+        if (h == 0xA9FEA9FE) return service_name(Service::Metadata);  // 169.254.169.254
+        if (h == 0xA9FEA97B) return service_name(Service::TimeSync);  // 169.254.169.123
         if (vpc != kNone && !net.vpcs[vpc].cidrs4.empty() &&
             a == net.vpcs[vpc].cidrs4[0].base.plus(2))
-            return "amazon-dns";
+            return service_name(Service::AmazonDns);
         if (subnet != kNone && net.subnets[subnet].cidr4 &&
             a == net.subnets[subnet].cidr4->base.plus(1))
-            return p.is_udp() && (p.dport == 67 || p.sport == 67) ? "dhcp" : "vpc-router";
-        if (h == 0xFFFFFFFF && p.is_udp() && (p.dport == 67 || p.dport == 68)) return "dhcp";
+            return service_name(p.is_udp() && (p.dport == 67 || p.sport == 67) ? Service::Dhcp : Service::VpcRouter);
+        if (h == 0xFFFFFFFF && p.is_udp() && (p.dport == 67 || p.dport == 68)) return service_name(Service::Dhcp);
     } else {
         static const IpAddr dns6 = *IpAddr::parse("fd00:ec2::253");
         static const IpAddr imds6 = *IpAddr::parse("fd00:ec2::254");
         static const IpAddr ntp6 = *IpAddr::parse("fd00:ec2::123");
         static const IpAddr dhcp6 = *IpAddr::parse("ff02::1:2");
-        if (a == dns6) return "amazon-dns";
-        if (a == imds6) return "instance-metadata";
-        if (a == ntp6) return "time-sync";
-        if (a == dhcp6 && p.is_udp()) return "dhcp";
+        if (a == dns6) return service_name(Service::AmazonDns);
+        if (a == imds6) return service_name(Service::Metadata);
+        if (a == ntp6) return service_name(Service::TimeSync);
+        if (a == dhcp6 && p.is_udp()) return service_name(Service::Dhcp);
         if (subnet != kNone)
             for (const auto& c : net.subnets[subnet].cidrs6)
-                if (a == c.base.plus(1)) return "vpc-router";
+                if (a == c.base.plus(1)) return service_name(Service::VpcRouter);
     }
     return {};
 }

@@ -1,5 +1,6 @@
-// Status and Result<T>: errors as values on the control path (loader, actions, CLI).
-// Cold code only; never used per packet. Plain value types, not thread-shared.
+// Status and Result<T>: errors as values on the control path (loader, actions, CLI), the
+// kind of an error, and the exit codes of every vpcfw program (defined once, here). Cold
+// code only; never used per packet. Plain value types, not thread-shared.
 #pragma once
 
 #include <optional>
