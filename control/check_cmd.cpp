@@ -1,5 +1,6 @@
 // `vpcfw check` (control/commands.hpp): loads a network and prints the findings of
-// ruleset/lint.hpp, as text or JSON; exit 1 when any finding is an error.
+// ruleset/lint.hpp, as text (control characters escaped) or JSON (invalid UTF-8 replaced;
+// ruleset/output_text.hpp); exit 1 when any finding is an error.
 #include "control/commands.hpp"
 
 #include <boost/program_options.hpp>
@@ -9,6 +10,7 @@
 #include "control/cli_options.hpp"
 #include "ruleset/lint.hpp"
 #include "ruleset/loader.hpp"
+#include "ruleset/output_text.hpp"
 
 namespace po = boost::program_options;
 
@@ -40,7 +42,7 @@ int cmd_check(const std::vector<std::string>& args, std::ostream& out, std::ostr
     std::string path = p.vm["network"].as<std::string>();
     auto net = load_network(path);
     if (!net) {
-        err << "vpcfw check: " << net.error().str() << "\n";
+        err << "vpcfw check: " << printable_text(net.error().str()) << "\n";
         return kExitUsage;
     }
     bool json = p.vm.count("json") > 0;
@@ -49,23 +51,22 @@ int cmd_check(const std::vector<std::string>& args, std::ostream& out, std::ostr
     for (const auto& w : net->warnings) {
         ++warnings;
         if (json)
-            out << nlohmann::json{{"severity", "warning"}, {"code", "load-warning"}, {"object", w.file + (w.where.empty() ? "" : ":" + w.where)},
-                                  {"message", w.message}}.dump() << "\n";
+            out << json_text({{"severity", "warning"}, {"code", "load-warning"}, {"object", w.file + (w.where.empty() ? "" : ":" + w.where)},
+                                  {"message", w.message}}) << "\n";
         else
-            out << "warning  load-warning  " << w.file << (w.where.empty() ? "" : ":" + w.where) << "  " << w.message << "\n";
+            out << printable_text("warning  load-warning  " + w.file + (w.where.empty() ? "" : ":" + w.where) + "  " + w.message) << "\n";
     }
     for (const auto& f : findings) {
         if (f.severity == Severity::Error) ++errors;
         if (f.severity == Severity::Warning) ++warnings;
         if (json)
-            out << nlohmann::json{{"severity", severity_name(f.severity)}, {"code", f.code}, {"object", f.object}, {"message", f.message}}.dump()
-                << "\n";
+            out << json_text({{"severity", severity_name(f.severity)}, {"code", f.code}, {"object", f.object}, {"message", f.message}}) << "\n";
         else
-            out << severity_name(f.severity) << "  " << f.code << "  " << f.object << "  " << f.message << "\n";
+            out << printable_text(std::string(severity_name(f.severity)) + "  " + f.code + "  " + f.object + "  " + f.message) << "\n";
     }
     if (!json) {
         const Network& n = *net;
-        out << path << ": " << n.vpcs.size() << " VPCs, " << n.subnets.size() << " subnets, " << n.enis.size()
+        out << printable_text(path) << ": " << n.vpcs.size() << " VPCs, " << n.subnets.size() << " subnets, " << n.enis.size()
             << " network interfaces, " << n.security_groups.size() << " security groups, " << n.network_acls.size()
             << " network ACLs, " << n.route_tables.size() << " route tables; " << errors << " errors, " << warnings
             << " warnings\n";

@@ -10,6 +10,7 @@
 #include "control/compiler.hpp"
 #include "control/eal.hpp"
 #include "ruleset/loader.hpp"
+#include "ruleset/output_text.hpp"
 
 namespace po = boost::program_options;
 
@@ -122,7 +123,7 @@ int cmd_compile(const std::vector<std::string>& args, std::ostream& out, std::os
             {"memory_bytes", {{"acl", s.acl_bytes}, {"routes", s.route_bytes}, {"maps", s.map_bytes},
                               {"names", s.name_bytes}, {"total", total}}},
         };
-        out << j.dump() << "\n";
+        out << json_text(j) << "\n";
         return 0;
     }
     out << "compiled " << network << ": " << naclEntries << " NACL entries, " << sgRules << " SG rules, "

@@ -1,5 +1,6 @@
 // `vpcfw ctl`, the client of a live run's control socket (control/ctl.hpp): builds one
-// request line from the command line, sends it, and prints the reply.
+// request line from the command line, sends it (MSG_NOSIGNAL: a server gone is an error,
+// not a SIGPIPE), and prints the reply.
 #include "control/ctl.hpp"
 
 #include <cerrno>
@@ -14,7 +15,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ruleset/bounded_input.hpp"
 #include "ruleset/status.hpp"
+#include "ruleset/output_text.hpp"
 
 using nlohmann::json;
 
@@ -38,7 +41,7 @@ CtlReply ctl_request(const std::string& path, const std::string& request, int ti
     }
     std::string msg = request + "\n";
     for (size_t off = 0; off < msg.size();) {
-        ssize_t n = write(fd, msg.data() + off, msg.size() - off);
+        ssize_t n = send(fd, msg.data() + off, msg.size() - off, MSG_NOSIGNAL);
         if (n <= 0) break;
         off += static_cast<size_t>(n);
     }
@@ -98,7 +101,7 @@ int cmd_ctl(const std::vector<std::string>& args, std::ostream& out, std::ostrea
             return kExitUsage;
         }
         try {
-            req = {{"cmd", "apply"}, {"action", rest[1]}, {"params", json::parse(rest[2])}};
+            req = {{"cmd", "apply"}, {"action", rest[1]}, {"params", parse_json_bounded(rest[2])}};
         } catch (const std::exception& e) {
             err << "vpcfw ctl: apply " << rest[1] << ": the parameters are not JSON: " << e.what() << "\n";
             return kExitUsage;
@@ -130,34 +133,35 @@ int cmd_ctl(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         err << "vpcfw ctl: unknown command '" << cmd << "' (apply, reload, stats, flows, explain)\n";
         return kExitUsage;
     }
-    CtlReply r = ctl_request(path, req.dump());
+    CtlReply r = ctl_request(path, json_text(req));
     if (!r.connected) {
         err << "vpcfw ctl: " << r.line << "\n";
         return kExitRuntime;
     }
     json reply;
     try {
-        reply = json::parse(r.line);
+        reply = parse_json_bounded(r.line);
     } catch (const std::exception&) {
         err << "vpcfw ctl: no reply from " << path << "\n";
         return kExitRuntime;
     }
     if (!reply.value("ok", false)) {
         std::string code = reply.value("code", "");
-        err << "vpcfw ctl: " << cmd << ": " << (code.empty() ? "" : code + ": ") << reply.value("error", "") << "\n";
+        err << "vpcfw ctl: " << cmd << ": " << printable_text((code.empty() ? "" : code + ": ") + reply.value("error", "")) << "\n";
         return kExitFail;
     }
     if (cmd == "stats") {
-        out << reply["stats"].dump(2) << "\n";
+        out << json_text(reply["stats"], 2) << "\n";
     } else if (cmd == "flows") {
         // One JSON object per line: recent flows, then connection-tracking entries, then
         // NAT mappings, each tagged with its kind.
-        for (auto f : reply["flows"]) f["kind"] = "flow", out << f.dump() << "\n";
-        for (auto c : reply.value("connections", json::array())) c["kind"] = "conntrack", out << c.dump() << "\n";
-        for (auto n : reply.value("nat", json::array())) n["kind"] = "nat", out << n.dump() << "\n";
+        for (auto f : reply["flows"]) f["kind"] = "flow", out << json_text(f) << "\n";
+        for (auto c : reply.value("connections", json::array())) c["kind"] = "conntrack", out << json_text(c) << "\n";
+        for (auto n : reply.value("nat", json::array())) n["kind"] = "nat", out << json_text(n) << "\n";
     } else if (cmd == "explain") {
-        out << reply["text"].get<std::string>();
-        if (!reply["text"].get<std::string>().empty() && reply["text"].get<std::string>().back() != '\n') out << "\n";
+        std::string text = printable_text(reply["text"].get<std::string>());
+        out << text;
+        if (!text.empty() && text.back() != '\n') out << "\n";
     } else {
         out << reply.value("applied", "") << ": ruleset version " << reply["version"] << " live (compile "
             << std::fixed << std::setprecision(1) << reply.value("compile_ms", 0.0) << " ms, publish "

@@ -1,13 +1,16 @@
 // `vpcfw explain` (control/commands.hpp): packets through the reference evaluator one after
-// the other (with state), printed hop by hop or as decision JSON lines.
+// the other (with state), printed hop by hop or as decision JSON lines. Text is printed
+// with control characters escaped, JSON with invalid UTF-8 replaced (ruleset/output_text.hpp).
 #include "control/commands.hpp"
 
 #include <boost/program_options.hpp>
+#include <cmath>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "control/cli_options.hpp"
 #include "ruleset/loader.hpp"
+#include "ruleset/output_text.hpp"
 #include "ruleset/packet.hpp"
 #include "ruleset/reference.hpp"
 
@@ -46,25 +49,29 @@ int cmd_explain(const std::vector<std::string>& args, std::ostream& out, std::os
     for (const auto& text : packets) {
         auto pk = parse_packet(text);
         if (!pk) {
-            err << "vpcfw explain: " << pk.error().message << "\n";
+            err << "vpcfw explain: " << printable_text(pk.error().message) << "\n";
             return kExitUsage;
         }
         parsed.push_back(*pk);
     }
     auto net = load_network(p.vm["network"].as<std::string>());
     if (!net) {
-        err << "vpcfw explain: " << net.error().str() << "\n";
+        err << "vpcfw explain: " << printable_text(net.error().str()) << "\n";
         return kExitUsage;
     }
-    for (const auto& w : net->warnings) err << "warning: " << w.file << (w.where.empty() ? "" : ":" + w.where) << ": " << w.message << "\n";
+    for (const auto& w : net->warnings) err << printable_text("warning: " + w.file + (w.where.empty() ? "" : ":" + w.where) + ": " + w.message) << "\n";
     ReferenceEvaluator ref(std::move(*net));
     std::string from = p.vm["from"].as<std::string>();
     if (from != "auto" && from != "internet" && from.rfind("eni-", 0) != 0 && from.rfind("tgw-attach-", 0) != 0 &&
         from.rfind("vgw-", 0) != 0 && from.rfind("pcx-", 0) != 0) {
-        err << "vpcfw explain: --from must be auto, internet, or an eni-/tgw-attach-/vgw-/pcx- id, not '" << from << "'\n";
+        err << "vpcfw explain: --from must be auto, internet, or an eni-/tgw-attach-/vgw-/pcx- id, not '" << printable_text(from) << "'\n";
         return kExitUsage;
     }
     double t = p.vm["at"].as<double>();
+    if (!std::isfinite(t)) {
+        err << "vpcfw explain: --at must be a finite number of seconds, not " << t << "\n";
+        return kExitUsage;
+    }
     bool json = p.vm.count("json") > 0;
     for (size_t i = 0; i < parsed.size(); ++i) {
         Decision d = ref.evaluate(parsed[i], from, t + static_cast<double>(i));
@@ -74,10 +81,10 @@ int cmd_explain(const std::vector<std::string>& args, std::ostream& out, std::os
             for (const auto& s : d.trace)
                 trace.push_back({{"hop", s.hop}, {"layer", s.layer}, {"verdict", s.verdict}, {"rule", s.rule}, {"detail", s.detail}});
             j["trace"] = trace;
-            out << j.dump() << "\n";
+            out << json_text(j) << "\n";
         } else {
             if (i) out << "\n";
-            out << decision_text(d);
+            out << printable_text(decision_text(d));
         }
     }
     return kExitOk;

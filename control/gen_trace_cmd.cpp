@@ -2,6 +2,7 @@
 #include "control/commands.hpp"
 
 #include <boost/program_options.hpp>
+#include <cmath>
 #include <iostream>
 
 #include "control/cli_options.hpp"
@@ -41,8 +42,8 @@ int cmd_gen_trace(const std::vector<std::string>& args, std::ostream& out, std::
     opt.packets = p.vm["packets"].as<uint64_t>();
     opt.seed = p.vm["seed"].as<uint64_t>();
     opt.duration = p.vm["duration"].as<double>();
-    if (opt.packets == 0 || !(opt.duration > 0)) {
-        err << "vpcfw gen-trace: --packets and --duration must be positive\n";
+    if (opt.packets == 0 || !(opt.duration > 0) || !std::isfinite(opt.duration)) {
+        err << "vpcfw gen-trace: --packets and --duration must be positive (and --duration finite)\n";
         return kExitUsage;
     }
     auto net = load_network(p.vm["network"].as<std::string>());

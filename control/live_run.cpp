@@ -159,7 +159,7 @@ Status LiveRun::setup(const std::vector<std::string>& eal_given) {
 
     if (Status s = log_.open(opt_.log, net_, std::move(labels)); !s) return s;
     if (!opt_.control.empty())
-        if (Status s = control_socket_.listen(opt_.control); !s) return s;
+        if (Status s = control_socket_.listen(opt_.control, opt_.control_limits); !s) return s;
     if (opt_.metrics_port > 0)
         if (Status s = metrics_endpoint_.listen(opt_.metrics_port); !s) return s;
     g_live = this;
@@ -320,6 +320,11 @@ int LiveRun::main(const std::vector<std::string>& eal_given) {
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
+    // A client that leaves before its reply (control socket, metrics, a log reader) must
+    // not end the run: writes to it fail with EPIPE instead.
+    struct sigaction ignore{};
+    ignore.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ignore, nullptr);
 
     launch_workers();
     if (control_socket_.is_open()) control_ = std::thread([this] { control_socket_.serve(*this, stopping_); });

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "control/control_socket.hpp"
 #include "control/live_log.hpp"
 #include "dataplane/topology.hpp"
 #include "ruleset/model.hpp"
@@ -24,6 +25,7 @@ struct RunOptions {
     unsigned workers = 1;
     LiveLogOptions log;
     std::string control;
+    ControlLimits control_limits;   // --control-max-request
     double stats_interval = 0;
     double duration = 0;
     int metrics_port = 0;

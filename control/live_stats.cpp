@@ -128,8 +128,12 @@ void MetricsEndpoint::serve(const std::function<std::string()>& body_of, const s
         std::string body = body_of();
         std::string resp = "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: " +
                            std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+        // A client that stops reading holds the endpoint one second at most; one that is
+        // gone is an error here, not a SIGPIPE.
+        timeval one_second{1, 0};
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &one_second, sizeof one_second);
         for (size_t off = 0; off < resp.size();) {
-            ssize_t n = write(fd, resp.data() + off, resp.size() - off);
+            ssize_t n = send(fd, resp.data() + off, resp.size() - off, MSG_NOSIGNAL);
             if (n <= 0) break;
             off += static_cast<size_t>(n);
         }

@@ -54,7 +54,8 @@ std::string stats_line(const LiveCounters& c, double elapsed);
 std::string stop_summary(const LiveCounters& c, double elapsed);
 
 // The Prometheus endpoint (--metrics-port): HTTP/1.0 on 127.0.0.1:PORT; any request gets
-// the metrics.
+// the metrics. One client at a time, each given at most a second to send its request and
+// a second per blocked write of the reply; a client that leaves is never a SIGPIPE.
 class MetricsEndpoint {
 public:
     MetricsEndpoint() = default;

@@ -14,6 +14,7 @@
 #include "control/eal.hpp"
 #include "pcap/replay.hpp"
 #include "ruleset/loader.hpp"
+#include "ruleset/output_text.hpp"
 
 namespace po = boost::program_options;
 
@@ -128,7 +129,7 @@ int cmd_replay(const std::vector<std::string>& args, std::ostream& out, std::ost
     print_summary(*run, out);
     if (!summaryPath.empty()) {
         std::ofstream f(summaryPath);
-        f << summary_json(*run).dump(2) << "\n";
+        f << json_text(summary_json(*run), 2) << "\n";
         if (!f) {
             err << "vpcfw replay: " << summaryPath << ": cannot write the summary\n";
             return kExitRuntime;

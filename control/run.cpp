@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <boost/program_options.hpp>
+#include <cmath>
 #include <iostream>
 #include <sstream>
 
@@ -79,7 +80,10 @@ int cmd_run(const std::vector<std::string>& all, std::ostream& out, std::ostream
         ("flow-log-interval", po::value<int>(&opt.log.flow_log_interval)->default_value(60), "aggregation interval, 60 or 600 s")
         ("capture", po::value<std::string>(&opt.log.capture), "write every evaluated frame as pcapng, with its decision as comment")
         ("stats-interval", po::value<double>(&opt.stats_interval)->default_value(0), "print a one-line summary every S seconds (0: never)")
-        ("control", po::value<std::string>(&opt.control), "Unix socket for `vpcfw ctl` (created mode 0600)")
+        ("control", po::value<std::string>(&opt.control), "Unix socket for `vpcfw ctl` (created mode 0600); it serves 16 clients at a "
+                                                           "time, each with 10 s to send its request and 10 s to read the reply")
+        ("control-max-request", po::value<size_t>(&opt.control_limits.max_request)->default_value(size_t{16} << 20),
+         "largest control request in bytes (16 MiB); longer ones are refused")
         ("metrics-port", po::value<int>(&opt.metrics_port)->default_value(0), "serve Prometheus metrics on 127.0.0.1:PORT")
         ("capacity", po::value<size_t>(&opt.capacity)->default_value(1u << 18), "state entries per worker (connections, NAT mappings)")
         ("duration", po::value<double>(&opt.duration)->default_value(0), "stop after S seconds (0: on SIGINT/SIGTERM)")
@@ -103,6 +107,14 @@ int cmd_run(const std::vector<std::string>& all, std::ostream& out, std::ostream
     }
     if (opt.workers < 1 || opt.workers > 64) {
         err << "vpcfw run: --workers must be between 1 and 64\n";
+        return kExitUsage;
+    }
+    if (!std::isfinite(opt.stats_interval) || opt.stats_interval < 0 || !std::isfinite(opt.duration) || opt.duration < 0) {
+        err << "vpcfw run: --stats-interval and --duration must be finite numbers of seconds, 0 or more\n";
+        return kExitUsage;
+    }
+    if (opt.control_limits.max_request < 1024 || opt.control_limits.max_request > (size_t{1} << 30)) {
+        err << "vpcfw run: --control-max-request must be between 1024 and 1073741824 bytes\n";
         return kExitUsage;
     }
     if (opt.log.flow_log_interval != 60 && opt.log.flow_log_interval != 600) {

@@ -3,16 +3,16 @@
 #include "control/scenario.hpp"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "control/compiler.hpp"
 #include "control/eal.hpp"
 #include "dataplane/pipeline.hpp"
 #include "ruleset/actions.hpp"
+#include "ruleset/bounded_input.hpp"
 #include "ruleset/loader.hpp"
 #include "ruleset/packet.hpp"
 #include "ruleset/reference.hpp"
+#include "ruleset/output_text.hpp"
 
 namespace vpcfw {
 
@@ -31,7 +31,7 @@ std::vector<std::string> compare_expect(const nlohmann::json& expect, const nloh
         const std::string& key = it.key();
         nlohmann::json g = got.contains(key) ? got[key] : nlohmann::json();
         if (key == "tracked" && g.is_null()) g = false;
-        if (g != it.value()) out.push_back(key + ": expected " + it.value().dump() + ", got " + (g.is_null() ? "none" : g.dump()));
+        if (g != it.value()) out.push_back(key + ": expected " + json_text(it.value()) + ", got " + (g.is_null() ? "none" : json_text(g)));
     }
     return out;
 }
@@ -66,12 +66,17 @@ struct CompiledSide {
 } // namespace
 
 Result<ScenarioResult> run_scenario_file(const std::string& path, const ScenarioOptions& options) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return serr(path, "", "cannot read the file");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    nlohmann::json doc = nlohmann::json::parse(ss.str(), nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) return serr(path, "", "not a JSON object");
+    auto text = read_input_file(path);
+    if (!text) return text.error();
+    nlohmann::json doc;
+    try {
+        doc = parse_json_bounded(*text);
+    } catch (const JsonTooDeep& e) {
+        return serr(path, "", e.what());
+    } catch (const nlohmann::json::exception&) {
+        return serr(path, "", "not a JSON object");
+    }
+    if (!doc.is_object()) return serr(path, "", "not a JSON object");
     ScenarioResult res;
     res.file = path;
     if (doc.contains("name") && doc["name"].is_string()) res.name = doc["name"].get<std::string>();
@@ -84,7 +89,7 @@ Result<ScenarioResult> run_scenario_file(const std::string& path, const Scenario
         std::filesystem::path p = std::filesystem::path(path).parent_path() / nj.get<std::string>();
         net = load_network(p.string());
     } else if (nj.is_object()) {
-        net = load_network_text(nj.dump(), path + "#/network");
+        net = load_network_text(json_text(nj), path + "#/network");
     } else {
         return serr(path, "/network", "must be a path or an inline bundle");
     }
@@ -122,7 +127,9 @@ Result<ScenarioResult> run_scenario_file(const std::string& path, const Scenario
             const auto& a = s["apply"];
             if (!a.is_object() || !a.contains("action") || !a["action"].is_string())
                 return serr(path, where + "/apply", "needs {\"action\": NAME, \"params\": {...}}");
-            nlohmann::json params = a.contains("params") ? a["params"] : nlohmann::json::object();
+            // By reference: the request tree is never copied (ruleset/actions.hpp reads it).
+            static const nlohmann::json kNoParams = nlohmann::json::object();
+            const nlohmann::json& params = a.contains("params") ? a["params"] : kNoParams;
             auto eff = ref.apply(a["action"].get<std::string>(), params, clock);
             if (comp) {
                 auto ceff = apply_action(comp->net, a["action"].get<std::string>(), params);

@@ -1,5 +1,6 @@
 // `vpcfw scenario` (control/commands.hpp): runs scenario files (control/scenario.hpp) and
-// prints each step's result, as text or JSON lines; exit 1 on any mismatch.
+// prints each step's result, as text (control characters escaped) or JSON lines (invalid
+// UTF-8 replaced; ruleset/output_text.hpp); exit 1 on any mismatch.
 #include "control/commands.hpp"
 
 #include <boost/program_options.hpp>
@@ -8,6 +9,7 @@
 
 #include "control/cli_options.hpp"
 #include "control/scenario.hpp"
+#include "ruleset/output_text.hpp"
 
 namespace po = boost::program_options;
 
@@ -42,20 +44,19 @@ int cmd_scenario(const std::vector<std::string>& args, std::ostream& out, std::o
     for (const auto& f : files) {
         auto r = run_scenario_file(f);
         if (!r) {
-            err << "vpcfw scenario: " << r.error().str() << "\n";
+            err << "vpcfw scenario: " << printable_text(r.error().str()) << "\n";
             code = kExitUsage;
             continue;
         }
         for (const auto& s : r->steps) {
             if (json) {
-                out << nlohmann::json{{"file", f}, {"step", s.step}, {"pass", s.pass}, {"expect", s.expect}, {"got", s.got}}.dump()
-                    << "\n";
+                out << json_text({{"file", f}, {"step", s.step}, {"pass", s.pass}, {"expect", s.expect}, {"got", s.got}}) << "\n";
             } else if (!s.pass) {
-                out << "FAIL " << f << " step " << s.step << ": " << s.message << "\n";
+                out << printable_text("FAIL " + f + " step " + std::to_string(s.step) + ": " + s.message) << "\n";
                 if (s.got.is_object() && s.got.contains("flow"))
-                    out << "     got " << s.got.dump() << "\n";
+                    out << "     got " << json_text(s.got) << "\n";
             } else if (verbose) {
-                out << "ok   " << f << " step " << s.step << "\n";
+                out << printable_text("ok   " + f + " step " + std::to_string(s.step)) << "\n";
             }
         }
         passed += r->passed();

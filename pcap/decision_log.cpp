@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ruleset/reference.hpp"
+#include "ruleset/output_text.hpp"
 
 namespace vpcfw {
 
@@ -23,7 +24,7 @@ std::string ts_text(int64_t ts_ns) {
 }
 
 std::string decision_line(const DecisionLineHead& head, const Decision& d) {
-    std::string body = decision_json(d).dump();
+    std::string body = json_text(decision_json(d));
     std::string line = "{\"seq\":" + std::to_string(head.seq) + ",\"ts\":" + ts_text(head.ts_ns);
     if (head.flow_id) {
         char hex[20];
@@ -31,8 +32,8 @@ std::string decision_line(const DecisionLineHead& head, const Decision& d) {
         line += ",\"flow_id\":\"" + std::string(hex) + "\"";
     }
     if (const LiveDecisionFields* live = head.live) {
-        line += ",\"version\":" + std::to_string(live->version) + ",\"port\":" + nlohmann::json(live->port).dump();
-        if (live->out_port) line += ",\"out_port\":" + nlohmann::json(*live->out_port).dump();
+        line += ",\"version\":" + std::to_string(live->version) + ",\"port\":" + json_text(live->port);
+        if (live->out_port) line += ",\"out_port\":" + json_text(*live->out_port);
     }
     return line + "," + body.substr(1);
 }

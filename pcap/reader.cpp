@@ -1,12 +1,16 @@
 // CaptureReader implementations: libpcap for pcap and pcapng, and a small pcapng block
-// reader for the files libpcap refuses. Cold code apart from next().
+// reader for the files libpcap refuses. Cold code apart from next(). Time arithmetic is done
+// in 128 bits; a time outside int64 nanoseconds is clamped with a warning.
 #include "pcap/reader.hpp"
 
 #include <pcap/pcap.h>
 
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <set>
+
+#include "ruleset/bounded_input.hpp"
 
 namespace vpcfw {
 
@@ -15,9 +19,20 @@ void CaptureReader::note_problem(std::string message, bool broken) {
     if (problems_.messages.size() < kMaxProblemMessages) problems_.messages.push_back(path_ + ": " + std::move(message));
 }
 
+int64_t CaptureReader::clamp_time(__int128 ns) {
+    constexpr __int128 lo = std::numeric_limits<int64_t>::min(), hi = std::numeric_limits<int64_t>::max();
+    if (ns >= lo && ns <= hi) return static_cast<int64_t>(ns);
+    if (problems_.clamped++ == 0)
+        note_problem("record " + std::to_string(packets_) + ": timestamp outside the representable range (" +
+                         "+-292 years around 1970 in nanoseconds); clamped to the nearest end",
+                     false);
+    return ns < lo ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max();
+}
+
 namespace {
 
 constexpr uint32_t kShb = 0x0A0D0D0A, kIdb = 1, kOpb = 2, kSpb = 3, kEpb = 6;
+constexpr __int128 kNsPerSecond = 1000000000;
 constexpr uint32_t kByteOrderMagic = 0x1A2B3C4D, kByteOrderSwapped = 0x4D3C2B1A;
 
 uint32_t bswap32(uint32_t v) { return __builtin_bswap32(v); }
@@ -49,7 +64,7 @@ public:
         out.caplen = hdr->caplen;
         out.wirelen = hdr->len < hdr->caplen ? hdr->caplen : hdr->len;
         // Opened with nanosecond precision: tv_usec holds nanoseconds.
-        out.ts_ns = static_cast<int64_t>(hdr->ts.tv_sec) * 1000000000 + static_cast<int64_t>(hdr->ts.tv_usec);
+        out.ts_ns = clamp_time(static_cast<__int128>(hdr->ts.tv_sec) * kNsPerSecond + hdr->ts.tv_usec);
         out.interface = 0;
         out.link = link_;
         if (hdr->caplen < hdr->len) ++problems_.truncated;
@@ -193,7 +208,7 @@ private:
         }
     }
 
-    static int64_t to_ns(uint64_t units, const Iface& i) {
+    int64_t to_ns(uint64_t units, const Iface& i) {
         __int128 ns;
         unsigned r = i.tsresol & 0x7f;
         if (i.tsresol & 0x80) {  // 2^-r seconds
@@ -208,7 +223,9 @@ private:
                 ns = static_cast<__int128>(units) / scale;
             }
         }
-        return static_cast<int64_t>(ns) + i.tsoffset * 1000000000;
+        // if_tsoffset is in whole seconds (tshark adds it); at most 2^63 s, so in 128 bits
+        // neither the product nor the sum can overflow.
+        return clamp_time(ns + static_cast<__int128>(i.tsoffset) * kNsPerSecond);
     }
 
     bool broken(std::string why) {
@@ -251,6 +268,8 @@ std::set<uint16_t> pcapng_link_types(std::FILE* f) {
 } // namespace
 
 Result<std::unique_ptr<CaptureReader>> CaptureReader::open(const std::string& path) {
+    // A FIFO, device or directory would block or never end: refused before opening.
+    if (std::string why = not_a_regular_file(path); !why.empty()) return Error{why, {}, path, {}};
     std::FILE* f = std::fopen(path.c_str(), "rb");
     if (!f) return Error{std::string("cannot open: ") + std::strerror(errno), {}, path, {}};
     uint32_t magic = 0;

@@ -21,7 +21,7 @@ struct CapturePacket {
     const uint8_t* data = nullptr;
     uint32_t caplen = 0;
     uint32_t wirelen = 0;
-    int64_t ts_ns = 0;          // Unix time in nanoseconds
+    int64_t ts_ns = 0;          // Unix time in nanoseconds (clamped to int64: CaptureProblems)
     uint32_t interface = 0;     // pcapng interface index (0 for pcap)
     LinkType link = LinkType::Ethernet;
 };
@@ -30,12 +30,14 @@ struct CapturePacket {
 struct CaptureProblems {
     uint64_t truncated = 0;     // caplen < wire length (snap length)
     uint64_t broken = 0;        // records that could not be read (reading stops there)
+    uint64_t clamped = 0;       // timestamps outside int64 nanoseconds, clamped to its range
     std::vector<std::string> messages;  // the first few, "FILE: record N: why"
 };
 
 class CaptureReader {
 public:
-    // Opens `path`. Errors (missing file, not a capture at all) name the file.
+    // Opens `path`. Errors (missing file, not a regular file — a FIFO, device or
+    // directory —, not a capture at all) name the file.
     static Result<std::unique_ptr<CaptureReader>> open(const std::string& path);
     virtual ~CaptureReader() = default;
 
@@ -51,6 +53,9 @@ public:
 
 protected:
     void note_problem(std::string message, bool broken);
+    // `ns` as int64 nanoseconds; outside that range (+-292 years around 1970), the nearest
+    // end, counted in problems().clamped and noted once as a warning.
+    int64_t clamp_time(__int128 ns);
 
     std::string path_;
     CaptureFormat format_ = CaptureFormat::Pcap;

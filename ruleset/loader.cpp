@@ -3,19 +3,18 @@
 // and the references that must resolve are checked, and errors name file + JSON pointer.
 // The families are read in loader_vpcs_routes.cpp, loader_security_groups.cpp,
 // loader_network_acls.cpp, loader_interfaces.cpp and loader_gateways.cpp; this file holds
-// the walk over files and directories, the reading of one bundle and the final Network
-// (with AWS's default NACL for a VPC whose NACLs the export left out, §5 CHOICE
-// missing_nacl_default).
+// the walk over files and directories (each file read and parsed within the limits of
+// ruleset/bounded_input.hpp), the reading of one bundle and the final Network (with AWS's
+// default NACL for a VPC whose NACLs the export left out, §5 CHOICE missing_nacl_default).
 #include "ruleset/loader.hpp"
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <sstream>
 #include <unordered_map>
 #include <utility>
 
+#include "ruleset/bounded_input.hpp"
 #include "ruleset/lint.hpp"
 #include "ruleset/loader_state.hpp"
 
@@ -279,7 +278,9 @@ std::pair<size_t, size_t> line_col(const std::string& text, size_t pos) {
 
 json parse_json(const std::string& text, const std::string& file) {
     try {
-        return json::parse(text);
+        return parse_json_bounded(text);
+    } catch (const JsonTooDeep& e) {
+        fail(file, "", e.what());
     } catch (const json::parse_error& e) {
         // e.byte counts the characters read, including the offending one.
         auto [line, col] = line_col(text, e.byte > 0 ? e.byte - 1 : 0);
@@ -291,13 +292,12 @@ json parse_json(const std::string& text, const std::string& file) {
     }
 }
 
+// A regular file of at most kMaxInputFileBytes (ruleset/bounded_input.hpp): a FIFO,
+// a device or an oversized file is an input error, never a wait or an allocation.
 std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) fail(p.string(), "", "cannot read the file");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) fail(p.string(), "", "error while reading the file");
-    return ss.str();
+    auto text = read_input_file(p.string());
+    if (!text) fail(p.string(), "", text.error().message);
+    return std::move(*text);
 }
 
 // REGION when the file sits at accounts/ACCOUNT/REGION/FILE.json, else "".

@@ -64,6 +64,7 @@ static bool parse_endpoint(std::string_view s, IpAddr& addr, std::optional<uint1
 
 Result<uint8_t> parse_tcp_flags(std::string_view letters) {
     static constexpr std::string_view kLetters = "FSRPAUEC";
+    if (letters == "0") return uint8_t{0};  // no flags, as tcp_flags_str prints it
     uint8_t f = 0;
     for (char c : letters) {
         auto pos = kLetters.find(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));

@@ -87,7 +87,7 @@ inline bool is_icmp_error(uint8_t proto, uint8_t type) {
 // Parses one packet-language string; errors say which token is wrong.
 Result<Packet> parse_packet(std::string_view text);
 
-// "SA" -> kTcpSyn|kTcpAck; the letters FSRPAUEC.
+// "SA" -> kTcpSyn|kTcpAck; the letters FSRPAUEC; "0" (or "") for no flags.
 Result<uint8_t> parse_tcp_flags(std::string_view letters);
 std::string tcp_flags_str(uint8_t flags);
 

@@ -3,12 +3,15 @@
 #   1. unit, end-to-end and scenario tests (meson test, suite "fast") in the normal build;
 #   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. every header compiles on its own;
-#   4. the loader's libFuzzer target for a bounded number of inputs.
+#   4. the libFuzzer targets (loader, packet language, control protocol, capture reader,
+#      scenario files), each for a bounded number of inputs and at most
+#      VPCFW_FUZZ_SECONDS (default 25).
 # Ends with one line "tests: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build}"
 fuzz_runs="${VPCFW_FUZZ_RUNS:-200000}"
+fuzz_seconds="${VPCFW_FUZZ_SECONDS:-25}"
 passed=0
 failed=0
 step() {  # step NAME COMMAND...
@@ -38,9 +41,9 @@ step "tests under ASan and UBSan" asan_build
 step "headers compile on their own" ./scripts/check_headers.sh
 
 if command -v clang++ >/dev/null 2>&1 && [ -x tests/fuzz/run.sh ]; then
-    step "loader fuzzing ($fuzz_runs inputs)" tests/fuzz/run.sh "$fuzz_runs"
+    step "fuzzing (5 targets, $fuzz_runs inputs or $fuzz_seconds s each)" env FUZZ_SECONDS="$fuzz_seconds" tests/fuzz/run.sh "$fuzz_runs"
 else
-    echo "== loader fuzzing skipped: clang++ not installed"
+    echo "== fuzzing skipped: clang++ not installed"
 fi
 
 echo "tests: $passed passed, $failed failed"

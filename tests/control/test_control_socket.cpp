@@ -158,6 +158,16 @@ TEST(ControlSocket, MalformedRequests) {
     EXPECT_EQ(r, (json{{"ok", false}, {"error", "internal error: boom"}}));
 }
 
+TEST(ControlSocket, DeepRequestsAreRefusedNamingTheLimit) {
+    // An apply whose params nest 100,000 deep: refused at parse, before any copy or walk.
+    FakeLive live;
+    std::string deep = std::string(100000, '[') + std::string(100000, ']');
+    json r = ask(live, R"({"cmd":"apply","action":"AuthorizeSecurityGroupIngress","params":{"IpPermissions":)" + deep + "}}");
+    EXPECT_EQ(r["ok"], false);
+    EXPECT_EQ(r["error"], "not a JSON request: JSON nests deeper than the limit of 128 levels") << r;
+    EXPECT_EQ(live.last_action, "");
+}
+
 TEST(ControlSocket, RoundTripOverTheSocket) {
     FakeLive live;
     std::string path = (std::filesystem::temp_directory_path() / ("vpcfw-ctl-test-" + std::to_string(getpid()) + ".sock")).string();

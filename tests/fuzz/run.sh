@@ -1,83 +1,179 @@
 #!/usr/bin/env bash
-# Fuzzes the AWS JSON loader: builds tests/fuzz/loader_fuzz.cpp with libFuzzer, ASan and
-# UBSan (clang++, ruleset/*.cpp compiled directly; output in build-fuzz/), seeds a corpus
-# from the AWS snapshots and the ec2-examples outputs, and runs RUNS inputs.
+# Fuzzes vpcfw's parsers with libFuzzer, ASan and UBSan (clang++; ruleset/*.cpp and the few
+# other sources a target needs compiled directly; output in build-fuzz/). Targets, each a
+# tests/fuzz/TARGET_fuzz.cpp with a seed corpus built here:
+#   loader   the AWS JSON loader (seeds: the AWS snapshots and the ec2-examples outputs)
+#   packet   the packet language (seeds: every packet of tests/scenarios, INTERFACE.md's)
+#   control  the control-socket protocol, control_reply against a fake run (seeds: requests
+#            built from the scenarios' packets and apply steps)
+#   pcap     the pcap/pcapng reader (seeds: ../shared/data/pcaps and examples/ under 1 MB)
+#   scenario scenario files through the reference evaluator (seeds: tests/scenarios with
+#            their network replaced by examples/network.json); scenario.cpp references the
+#            compiler, so this target links the normal build's libraries (VPCFW_BUILD,
+#            default build/) and DPDK, and is skipped when that build is missing
 #
-# Usage: tests/fuzz/run.sh [RUNS]     (default 100000; exit status non-zero on a finding)
+# Usage: tests/fuzz/run.sh [RUNS] [TARGET...]   (default 100000 inputs, every target;
+#        exit status non-zero on a finding)
 # Environment: CXX (default clang++), VPCFW_SHARED_DATA (default ../shared/data),
-#              FUZZ_ARGS (extra libFuzzer flags, e.g. "-jobs=2").
-# Findings (crash-*, leak-*, timeout-*) are kept in build-fuzz/ for replay:
-#   build-fuzz/loader_fuzz build-fuzz/crash-...
+#              FUZZ_SECONDS (a time bound per target, libFuzzer -max_total_time; default
+#              none), FUZZ_ARGS (extra libFuzzer flags, e.g. "-jobs=2").
+# Findings (crash-*, leak-*, timeout-*) are kept in build-fuzz/TARGET- for replay:
+#   build-fuzz/pcap_fuzz build-fuzz/pcap-crash-...
 set -euo pipefail
 
 RUNS=${1:-100000}
+shift || true
+TARGETS=("$@")
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(loader packet control pcap scenario)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DATA=${VPCFW_SHARED_DATA:-$ROOT/../shared/data}
 CXX=${CXX:-clang++}
 OUT=$ROOT/build-fuzz
 FLAGS=(-std=c++20 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
        -fno-sanitize-recover=undefined -I"$ROOT")
+NOLINK=("${FLAGS[@]/-fsanitize=fuzzer,address,undefined/-fsanitize=fuzzer-no-link,address,undefined}")
 
 command -v "$CXX" >/dev/null || { echo "run.sh: $CXX not found" >&2; exit 2; }
 [ -d "$DATA/aws-snapshots" ] || { echo "run.sh: no data at $DATA" >&2; exit 2; }
 mkdir -p "$OUT/obj"
 
-# --- build: each ruleset source once (again when it or a header changed), then link
-# through an archive so that only what the loader needs is pulled in.
-newest_header=$(ls -t "$ROOT"/ruleset/*.hpp | head -1)
-objs=()
-for src in "$ROOT"/ruleset/*.cpp; do
-    obj="$OUT/obj/$(basename "${src%.cpp}").o"
+# compile SRC [required]: an instrumented object (again when it or a header changed), its
+# path on stdout. A ruleset source the targets do not need may be mid-edit: skipped with a
+# warning (the link fails if a target needed it after all); a required one must compile.
+newest_header=$(ls -t "$ROOT"/ruleset/*.hpp "$ROOT"/control/control_socket.hpp "$ROOT"/pcap/reader.hpp | head -1)
+compile() {  # compile SRC [required [EXTRA FLAGS...]]
+    local src=$1 req=${2:-} obj
+    shift $(( $# < 2 ? $# : 2 ))
+    obj="$OUT/obj/$(basename "$(dirname "$src")")-$(basename "${src%.cpp}").o"
     if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$newest_header" -nt "$obj" ]; then
-        echo "compiling $(basename "$src")"
+        echo "compiling ${src#$ROOT/}" >&2
         # -fsanitize=fuzzer-no-link: instrument for coverage without a second main().
-        # A source the loader does not need may be mid-edit: skip it; the link below
-        # fails if the loader needed it after all.
-        if ! "$CXX" "${FLAGS[@]/-fsanitize=fuzzer,address,undefined/-fsanitize=fuzzer-no-link,address,undefined}" \
-                -c "$src" -o "$obj" 2>"$OUT/obj/last-error.txt"; then
-            echo "run.sh: warning: $(basename "$src") does not compile; left out" >&2
+        if ! "$CXX" "${NOLINK[@]}" "$@" -c "$src" -o "$obj" 2>"$OUT/obj/last-error.txt"; then
             rm -f "$obj"
-            continue
+            if [ "$req" = required ]; then cat "$OUT/obj/last-error.txt" >&2; return 1; fi
+            echo "run.sh: warning: $(basename "$src") does not compile; left out" >&2
+            return 0
         fi
     fi
-    objs+=("$obj")
+    echo "$obj"
+}
+
+# --- build: the ruleset library once (linked through an archive, so that only what a
+# target needs is pulled in), then each target.
+objs=()
+for src in "$ROOT"/ruleset/*.cpp; do
+    o=$(compile "$src") || exit 2
+    [ -n "$o" ] && objs+=("$o")
 done
 rm -f "$OUT/libruleset_fuzz.a"
 ar rcs "$OUT/libruleset_fuzz.a" "${objs[@]}"
-echo "linking loader_fuzz"
-"$CXX" "${FLAGS[@]}" "$ROOT/tests/fuzz/loader_fuzz.cpp" "$OUT/libruleset_fuzz.a" -o "$OUT/loader_fuzz"
+BUILD=${VPCFW_BUILD:-$ROOT/build}
+built=()
+for t in "${TARGETS[@]}"; do
+    extra=() libs=() flags=()
+    case $t in
+        loader|packet) ;;
+        scenario)
+            if [ ! -f "$BUILD/control/libvpcfw_control_acl.a" ] || ! pkg-config --exists libdpdk; then
+                echo "run.sh: scenario target skipped: no $BUILD/control/libvpcfw_control_acl.a or no DPDK" >&2
+                continue
+            fi
+            # shellcheck disable=SC2207
+            extra=("$(compile "$ROOT/control/scenario.cpp" required $(pkg-config --cflags libdpdk))") || exit 2
+            libs=("$BUILD/control/libvpcfw_control_acl.a" "$BUILD/dataplane/libvpcfw_dataplane_acl.a"
+                  "$BUILD/dataplane/libvpcfw_dataplane.a" "$OUT/libruleset_fuzz.a" $(pkg-config --libs libdpdk))
+            flags=(-DVPCFW_SOURCE_DIR="\"$ROOT\"" $(pkg-config --cflags libdpdk)) ;;
+        control) extra=("$(compile "$ROOT/control/control_socket.cpp" required)") || exit 2 ;;
+        pcap) extra=("$(compile "$ROOT/pcap/reader.cpp" required)") || exit 2; libs=(-lpcap) ;;
+        *) echo "run.sh: unknown target '$t' (loader, packet, control, pcap, scenario)" >&2; exit 2 ;;
+    esac
+    echo "linking ${t}_fuzz"
+    "$CXX" "${FLAGS[@]}" "${flags[@]}" "$ROOT/tests/fuzz/${t}_fuzz.cpp" "${extra[@]}" "$OUT/libruleset_fuzz.a" "${libs[@]}" \
+        -o "$OUT/${t}_fuzz" || exit 2
+    built+=("$t")
+done
 
-# --- corpus: every snapshot file, each snapshot as one bundle, every example output.
+# --- corpora and dictionaries (libFuzzer format: one "quoted" token a line).
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/vpcfw-fuzz.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-mkdir -p "$WORK/corpus"
-n=0
-for f in "$DATA"/aws-snapshots/*/*.json; do
-    n=$((n + 1)); cp "$f" "$WORK/corpus/seed-$n.json"
-done
-for d in "$DATA"/aws-snapshots/*/; do
-    n=$((n + 1)); jq -s 'add' "$d"*.json > "$WORK/corpus/seed-$n.json"
-done
-for f in "$DATA"/ec2-examples/*.json "$DATA"/ec2-examples/cli/*.json; do
-    n=$((n + 1)); jq -e '.output | objects' "$f" > "$WORK/corpus/seed-$n.json" 2>/dev/null || rm -f "$WORK/corpus/seed-$n.json"
-done
-n=$(ls "$WORK/corpus" | wc -l)
-# Dictionary (libFuzzer format: one "quoted" token a line): the AWS keys the loader reads,
-# as JSON strings, and a few value spellings and literals.
-grep -oh '"[A-Za-z0-9]\+"' "$ROOT/ruleset/loader.cpp" | sort -u | sed 's/^"\(.*\)"$/"\\"\1\\""/' > "$WORK/aws.dict"
-for t in tcp -1 0.0.0.0/0 ::/0 local igw- vpce- eni- associated blackhole; do
-    printf '"\\"%s\\""\n' "$t"
-done >> "$WORK/aws.dict"
-printf '"%s"\n' true false null '[]' '{}' ': ' ', ' >> "$WORK/aws.dict"
-echo "corpus: $n seeds; running $RUNS inputs"
+seed() {  # seed TARGET < TEXT: one seed file
+    local d="$WORK/$1"; mkdir -p "$d"
+    cat > "$d/seed-$(ls "$d" | wc -l)"
+}
+scenario_packets() {
+    { jq -r '.steps[]? | .packet? // empty' "$ROOT"/tests/scenarios/*.json 2>/dev/null || true; } | sort -u | head -400
+}
+corpus_loader() {
+    local f d w
+    for f in "$DATA"/aws-snapshots/*/*.json; do seed loader < "$f"; done
+    for d in "$DATA"/aws-snapshots/*/; do jq -s 'add' "$d"*.json | seed loader; done
+    for f in "$DATA"/ec2-examples/*.json "$DATA"/ec2-examples/cli/*.json; do
+        { jq -e '.output | objects' "$f" 2>/dev/null || true; } | seed loader
+    done
+    find "$WORK/loader" -size 0 -delete
+    grep -oh '"[A-Za-z0-9]\+"' "$ROOT/ruleset/loader.cpp" | sort -u | sed 's/^"\(.*\)"$/"\\"\1\\""/' > "$WORK/loader.dict"
+    for w in tcp -1 0.0.0.0/0 ::/0 local igw- vpce- eni- associated blackhole; do
+        printf '"\\"%s\\""\n' "$w"
+    done >> "$WORK/loader.dict"
+    printf '"%s"\n' true false null '[]' '{}' ': ' ', ' >> "$WORK/loader.dict"
+}
+corpus_packet() {
+    local p
+    while IFS= read -r p; do printf '%s' "$p" | seed packet; done < <(scenario_packets)
+    for p in 'tcp 10.0.1.10:40000 -> 10.0.2.20:443 flags=S' 'icmpv6 [2001:db8:1::10] -> [2001:db8:2::20] type=128 code=0' \
+             '17 10.0.1.10 -> 10.0.2.20 frag=last id=7' 'udp 10.0.1.10:5353 -> 10.0.0.2:53 len=100 ttl=1 vlan=5'; do
+        printf '%s' "$p" | seed packet
+    done
+    printf '"%s"\n' tcp udp icmp icmpv6 ' -> ' 'flags=' 'type=' 'code=' 'len=' 'ttl=' 'vlan=' 'frag=' 'id=' \
+        first more last '[' ']:' ':' > "$WORK/packet.dict"
+}
+corpus_control() {
+    local p
+    printf '{"cmd":"stats"}' | seed control
+    printf '{"cmd":"flows"}' | seed control
+    printf '{"cmd":"reload","network":"/tmp/net.json"}' | seed control
+    while IFS= read -r p; do jq -nc --arg p "$p" '{cmd:"explain",packet:$p,from:"auto"}' | seed control; done \
+        < <(scenario_packets | head -50)
+    { jq -c '.steps[]? | .apply? // empty | {cmd:"apply", action:.action, params:(.params // {})}' \
+        "$ROOT"/tests/scenarios/*.json 2>/dev/null || true; } | sort -u | head -200 |
+        while IFS= read -r p; do printf '%s' "$p" | seed control; done
+    printf '"%s"\n' '"cmd"' '"apply"' '"reload"' '"stats"' '"flows"' '"explain"' '"action"' '"params"' '"packet"' \
+        '"from"' '"network"' '{' '}' '[' ']' > "$WORK/control.dict"
+}
+corpus_scenario() {
+    local f
+    for f in "$ROOT"/tests/scenarios/*.json; do
+        { jq -c '.network = "network.json"' "$f" 2>/dev/null || true; } | seed scenario
+    done
+    find "$WORK/scenario" -size 0 -delete
+    printf '"%s"\n' '"steps"' '"at"' '"from"' '"packet"' '"expect"' '"apply"' '"action"' '"params"' \
+        '"expect_error"' '"network"' '"network.json"' '{' '}' '[' ']' > "$WORK/scenario.dict"
+}
+corpus_pcap() {
+    local f
+    for f in "$DATA"/pcaps/*.pcap* "$ROOT"/examples/*.pcap*; do
+        if [ "$(stat -c %s "$f")" -lt 1000000 ]; then seed pcap < "$f"; fi
+    done
+    : > "$WORK/pcap.dict"
+}
 
-# --- run
-start=$(date +%s)
-set +e
-"$OUT/loader_fuzz" -runs="$RUNS" -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
-    -dict="$WORK/aws.dict" -artifact_prefix="$OUT/" -print_final_stats=1 ${FUZZ_ARGS:-} \
-    "$WORK/corpus"
-status=$?
-set -e
-echo "run.sh: $RUNS runs in $(( $(date +%s) - start )) s, exit status $status"
+# --- run each target for RUNS inputs (or FUZZ_SECONDS).
+status=0
+for t in "${built[@]}"; do
+    "corpus_$t"
+    dict=()
+    [ -s "$WORK/$t.dict" ] && dict=(-dict="$WORK/$t.dict")
+    bound=()
+    [ -n "${FUZZ_SECONDS:-}" ] && bound=(-max_total_time="$FUZZ_SECONDS")
+    echo "$t: $(ls "$WORK/$t" | wc -l) seeds; running $RUNS inputs${FUZZ_SECONDS:+ (at most $FUZZ_SECONDS s)}"
+    start=$(date +%s)
+    set +e
+    "$OUT/${t}_fuzz" -runs="$RUNS" "${bound[@]}" -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
+        "${dict[@]}" -artifact_prefix="$OUT/$t-" -print_final_stats=1 ${FUZZ_ARGS:-} "$WORK/$t" 2>&1 |
+        grep -v '^#[0-9]*\s*\(NEW\|REDUCE\|pulse\)'
+    rc=${PIPESTATUS[0]}
+    set -e
+    echo "run.sh: $t: exit status $rc after $(( $(date +%s) - start )) s"
+    [ "$rc" -eq 0 ] || status=$rc
+done
 exit $status

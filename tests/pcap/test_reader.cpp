@@ -1,11 +1,19 @@
 // CaptureReader on hand-made files (truncated records, cut files, garbage, both pcapng byte
-// orders, if_tsresol) and on the shared pcapng files libpcap refuses; PcapngWriter read back.
+// orders, if_tsresol, if_tsoffset, times beyond int64 nanoseconds) and on the shared pcapng
+// files libpcap refuses; PcapngWriter read back.
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <optional>
 #include <vector>
+
+#include <sys/stat.h>
 
 #include "pcap/reader.hpp"
 #include "pcap/writer.hpp"
@@ -63,7 +71,11 @@ std::vector<CapturePacket> read_all(CaptureReader& r, std::vector<std::vector<ui
 
 // One pcapng section in the given byte order: two interfaces of different link types
 // (Ethernet in microseconds, raw IP with if_tsresol = 9), an EPB on each and an SPB.
-std::vector<uint8_t> mixed_pcapng(bool big) {
+// With `tsoffset0`, the Ethernet interface carries that if_tsoffset (seconds) and its
+// EPB the timestamp `ts0` (microseconds); without `mixed`, only the Ethernet interface
+// and its EPB (a file libpcap reads itself).
+std::vector<uint8_t> mixed_pcapng(bool big, std::optional<int64_t> tsoffset0 = {},
+                                  uint64_t ts0 = 1500000000ull * 1000000 + 250, bool mixed = true) {
     std::vector<uint8_t> b;
     auto block = [&](uint32_t type, const std::vector<uint8_t>& body) {
         put32(b, type, big);
@@ -81,7 +93,29 @@ std::vector<uint8_t> mixed_pcapng(bool big) {
     put16(idb0, 1, big);
     put16(idb0, 0, big);
     put32(idb0, 0, big);
+    if (tsoffset0) {
+        put16(idb0, 14, big);  // if_tsoffset
+        put16(idb0, 8, big);
+        auto v = static_cast<uint64_t>(*tsoffset0);
+        if (big)
+            put32(idb0, static_cast<uint32_t>(v >> 32), big), put32(idb0, static_cast<uint32_t>(v), big);
+        else
+            put32(idb0, static_cast<uint32_t>(v)), put32(idb0, static_cast<uint32_t>(v >> 32));
+        put16(idb0, 0, big);
+        put16(idb0, 0, big);
+    }
     block(1, idb0);
+    if (!mixed) {
+        std::vector<uint8_t> e;
+        put32(e, 0, big);
+        put32(e, static_cast<uint32_t>(ts0 >> 32), big);
+        put32(e, static_cast<uint32_t>(ts0), big);
+        put32(e, 60, big);
+        put32(e, 60, big);
+        e.resize(e.size() + 60, 0);
+        block(6, e);
+        return b;
+    }
     std::vector<uint8_t> idb1;
     put16(idb1, 101, big);
     put16(idb1, 0, big);
@@ -103,7 +137,7 @@ std::vector<uint8_t> mixed_pcapng(bool big) {
         while (e.size() % 4) e.push_back(0);
         block(6, e);
     };
-    epb(0, 1500000000ull * 1000000 + 250, 42);
+    epb(0, ts0, 42);
     epb(1, 1500000000ull * 1000000000 + 7, 21);
     std::vector<uint8_t> spb;
     put32(spb, 30, big);
@@ -179,6 +213,21 @@ TEST(Reader, NotACaptureNamesTheFile) {
     EXPECT_NE(r.error().message.find("cannot open"), std::string::npos);
 }
 
+TEST(Reader, NonRegularFilesAreRefusedAtOnce) {
+    std::string fifo = tmp("capture.fifo");
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    auto r = CaptureReader::open(fifo);  // fopen would wait for a writer for good
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().str(), fifo + ": a FIFO, not a regular file");
+    fs::remove(fifo);
+    r = CaptureReader::open("/dev/zero");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().str(), "/dev/zero: a character device, not a regular file");
+    r = CaptureReader::open(fs::temp_directory_path().string());
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().message, "a directory, not a file");
+}
+
 TEST(Reader, PcapngWithMixedLinkTypesInBothByteOrders) {
     for (bool big : {false, true}) {
         std::string path = tmp(big ? "mixed-be.pcapng" : "mixed-le.pcapng");
@@ -199,6 +248,84 @@ TEST(Reader, PcapngWithMixedLinkTypesInBothByteOrders) {
         EXPECT_EQ((*r)->problems().broken, 0u);
         fs::remove(path);
     }
+}
+
+TEST(Reader, PcapngTimeOffsetIsAppliedAndOutOfRangeTimesClamped) {
+    constexpr int64_t kMax = std::numeric_limits<int64_t>::max(), kMin = std::numeric_limits<int64_t>::min();
+    struct Case {
+        int64_t tsoffset;
+        int64_t want_ns;
+        bool clamped;
+    };
+    const Case cases[] = {
+        {1000, 1500001000ll * 1000000000 + 250000, false},   // as tshark: the offset is added in seconds
+        {-1500000000, 250000, false},
+        {int64_t{1} << 62, kMax, true},                      // 2^62 s: beyond int64 nanoseconds
+        {-(int64_t{1} << 62), kMin, true},
+        {kMax, kMax, true},
+        {kMin, kMin, true},
+    };
+    for (bool big : {false, true})
+        for (const Case& c : cases) {
+            std::string path = tmp("tsoffset.pcapng");
+            write_file(path, mixed_pcapng(big, c.tsoffset));
+            auto r = CaptureReader::open(path);
+            ASSERT_TRUE(r) << r.error().str();
+            auto pkts = read_all(**r);
+            ASSERT_EQ(pkts.size(), 3u);
+            EXPECT_EQ(pkts[0].ts_ns, c.want_ns) << c.tsoffset << " big " << big;
+            EXPECT_EQ((*r)->problems().clamped, c.clamped ? 1u : 0u) << c.tsoffset;
+            EXPECT_EQ((*r)->problems().broken, 0u);
+            if (c.clamped) {
+                ASSERT_EQ((*r)->problems().messages.size(), 1u);
+                EXPECT_NE((*r)->problems().messages[0].find("clamped"), std::string::npos) << (*r)->problems().messages[0];
+            }
+            fs::remove(path);
+        }
+}
+
+// The times read agree with tshark's frame.time_epoch on the same files, for both readers
+// (libpcap for one link type, ours for mixed ones), wherever int64 nanoseconds hold them.
+TEST(Reader, TimesAgreeWithTshark) {
+    if (std::system("tshark -v >/dev/null 2>&1") != 0) GTEST_SKIP() << "tshark is not installed";
+    for (bool mixed : {false, true})
+        for (int64_t tsoffset : {int64_t{0}, int64_t{1000}, int64_t{-1500000000}, int64_t{1} << 31}) {
+            std::string path = tmp("tshark.pcapng");
+            write_file(path, mixed_pcapng(false, tsoffset, 1500000000ull * 1000000 + 250, mixed));
+            auto r = CaptureReader::open(path);
+            ASSERT_TRUE(r) << r.error().str();
+            auto pkts = read_all(**r);
+            ASSERT_FALSE(pkts.empty());
+            std::string cmd = "tshark -r '" + path + "' -T fields -e frame.time_epoch 2>/dev/null";
+            std::FILE* f = popen(cmd.c_str(), "r");
+            ASSERT_NE(f, nullptr);
+            char line[128] = {};
+            ASSERT_NE(std::fgets(line, sizeof line, f), nullptr);
+            pclose(f);
+            // "SECONDS.NNNNNNNNN": compared as integer nanoseconds.
+            std::string t(line);
+            size_t dot = t.find('.');
+            ASSERT_NE(dot, std::string::npos) << t;
+            std::string frac = t.substr(dot + 1, 9);
+            while (frac.size() < 9 && std::isdigit(static_cast<unsigned char>(frac.back()))) frac += '0';
+            int64_t ns = std::stoll(t.substr(0, dot)) * 1000000000 + std::stoll(frac);
+            EXPECT_EQ(pkts[0].ts_ns, ns) << "tsoffset " << tsoffset << (mixed ? " (our reader)" : " (libpcap)") << ": tshark " << t;
+            fs::remove(path);
+        }
+}
+
+TEST(Reader, HugeSecondsFromLibpcapAreClamped) {
+    // One link type: libpcap reads it. 2^64-1 microseconds is 1.8e13 s, beyond int64 ns.
+    std::string path = tmp("huge-seconds.pcapng");
+    write_file(path, mixed_pcapng(false, {}, ~uint64_t{0}, false));
+    auto r = CaptureReader::open(path);
+    ASSERT_TRUE(r) << r.error().str();
+    EXPECT_FALSE((*r)->own_pcapng_reader());
+    auto pkts = read_all(**r);
+    ASSERT_EQ(pkts.size(), 1u);
+    EXPECT_EQ(pkts[0].ts_ns, std::numeric_limits<int64_t>::max());
+    EXPECT_EQ((*r)->problems().clamped, 1u);
+    fs::remove(path);
 }
 
 TEST(Reader, SharedPcapngFilesLibpcapRefuses) {

@@ -79,7 +79,10 @@ TEST(PacketLanguage, RoundTrips) {
     for (const char* text : {"tcp 10.0.1.10:40000 -> 10.0.2.20:443 flags=SA",
                              "udp [2001:db8::1]:53 -> [2001:db8::2]:5353 len=12",
                              "icmp 10.0.0.1 -> 10.0.0.2 type=3 code=4",
-                             "17 10.0.1.10 -> 10.0.2.20 frag=more id=9", "47 10.0.1.10 -> 10.0.2.20"}) {
+                             "17 10.0.1.10 -> 10.0.2.20 frag=more id=9", "47 10.0.1.10 -> 10.0.2.20",
+                             // No flags: printed as flags=0, which must parse back (found by
+                             // tests/fuzz/packet_fuzz.cpp from "flags=").
+                             "tcp 10.9.1.1:3 -> 10.0.1.10:1 flags=", "tcp 10.9.1.1:3 -> 10.0.1.10:1 flags=0"}) {
         auto p = parse_packet(text);
         ASSERT_TRUE(p) << text;
         auto q = parse_packet(p->str());

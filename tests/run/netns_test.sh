@@ -6,6 +6,8 @@
 # UDP; allowed and denied; EIP in, NAT gateway out), live changes through `vpcfw ctl` (an
 # SG rule revoked under an open connection, a NACL deny that cuts it), telemetry/metrics,
 # and that the engine's decisions equal the reference evaluator's on the same packets.
+# Hostile clients of the control socket and metrics endpoint (early close, reset, idle,
+# 200 MB request, reload of a FIFO) must leave the run up and answering.
 # Needs root, iproute2, ethtool, python3. Exit 77 (skip) when they are missing.
 #   usage: netns_test.sh VPCFW [SOURCE_DIR] [WORKERS]
 # With WORKERS > 1 flows are dispatched between workers in software; the decision order
@@ -167,6 +169,63 @@ echo "$ex" | grep -q 'DROP' && pass "ctl explain uses the live rules" || fail "c
 metrics=$(python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$METRICS_PORT/metrics', timeout=3).read().decode())" 2>&1)
 echo "$metrics" | grep -q '^vpcfw_packets_total [1-9]' && echo "$metrics" | grep -q 'vpcfw_dropped_total{layer="sg-ingress"} [1-9]' \
     && pass "Prometheus endpoint on 127.0.0.1" || fail "metrics: $(echo "$metrics" | head -5)"
+
+echo "# hostile clients of the control socket and the metrics endpoint (issue 17)"
+# Clients that close before their reply (SIGPIPE once ended the run with status 141),
+# metrics clients that reset, an idle client beside a real request, a 200 MB request
+# without a newline: the run stays up and answers within its limits.
+python3 - "$CTL" "$METRICS_PORT" <<'EOF'
+import json, socket, struct, sys, threading, time
+ctl, port = sys.argv[1], int(sys.argv[2])
+def unix():
+    s = socket.socket(socket.AF_UNIX); s.connect(ctl); return s
+def ask(req, timeout=5):
+    s = unix(); s.settimeout(timeout); s.sendall(req + b"\n"); got = b""
+    while True:
+        b = s.recv(65536)
+        if not b: break
+        got += b
+    s.close(); return json.loads(got)
+fails = []
+for _ in range(20):
+    s = unix(); s.sendall(b'{"cmd":"stats"}\n'); s.close()
+for _ in range(20):
+    s = socket.create_connection(("127.0.0.1", port)); s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); s.close()
+time.sleep(0.5)
+if not ask(b'{"cmd":"stats"}')["ok"]: fails.append("stats after clients that left")
+idle = unix(); idle.sendall(b'{"cmd"')
+t = time.time(); r = ask(b'{"cmd":"stats"}'); dt = time.time() - t
+if not r["ok"] or dt > 1.0: fails.append("a request beside an idle client took %.2f s" % dt)
+idle.close()
+big = unix(); big.settimeout(10)
+def flood():
+    chunk = b"x" * (1 << 20)
+    try:
+        for _ in range(200): big.sendall(chunk)
+    except OSError:
+        pass
+t = time.time(); th = threading.Thread(target=flood); th.start()
+got = b""
+try:
+    while True:
+        b = big.recv(65536)
+        if not b: break
+        got += b
+except OSError:
+    pass
+th.join(); dt = time.time() - t; big.close()
+if dt > 5 or b"16 MiB limit" not in got: fails.append("200 MB request: %.1f s, reply %r" % (dt, got[:200]))
+print("hostile clients: %s" % ("; ".join(fails) or "all answered"))
+sys.exit(1 if fails else 0)
+EOF
+[ $? -eq 0 ] && pass "the run outlives clients that leave early, idle or flood (no SIGPIPE, no stall)" \
+    || fail "hostile control clients"
+kill -0 "$VPCFW_PID" 2>/dev/null && pass "vpcfw run is still running" || fail "vpcfw run died: $(tail -3 "$DIR/run.err")"
+mkfifo "$DIR/net.fifo"
+out=$(timeout 10 "$VPCFW" ctl --control "$CTL" reload "$DIR/net.fifo" 2>&1); rc=$?
+[ "$rc" -eq 1 ] && echo "$out" | grep -q 'a FIFO, not a regular file' && pass "reload of a FIFO is refused at once" \
+    || fail "reload of a FIFO: rc $rc, $out"
+expect_ok "ctl stats after the FIFO reload" "$VPCFW" ctl --control "$CTL" stats
 
 echo "# clean stop"
 kill -INT "$VPCFW_PID"
