@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine (run as root):
-#   ./quickstart.sh example   install what is missing, build, run the main job on the bundled example
-#   ./quickstart.sh test      install what is missing, build, run the whole test suite
+#   ./quickstart.sh example   install what is missing, build the vpcfw program only, run the main
+#                             job on the bundled example
+#   ./quickstart.sh test      install what is missing, build everything, run the whole test suite
 # Both are idempotent: packages already present are not reinstalled, the build is incremental.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -11,9 +12,16 @@ case "$mode" in example|test) ;; *) echo "usage: $0 example|test" >&2; exit 2 ;;
 
 # Debian packages the build and the tests need.
 packages=(g++ meson ninja-build pkg-config nlohmann-json3-dev libboost-program-options-dev
-          libgtest-dev libpcap-dev libdpdk-dev dpdk-dev jq libbenchmark-dev iproute2 ethtool)
+          libgtest-dev libpcap-dev zlib1g-dev libzstd-dev libdpdk-dev dpdk-dev jq libbenchmark-dev iproute2 ethtool
+          libgraphviz-dev graphviz gnuplot-nox)
+# The diagram tests check SVG with xmllint and open the replay report in headless Chromium.
+[ "$mode" = test ] && packages+=(libxml2-utils chromium)
 # The loader's fuzz target needs clang with libFuzzer and the sanitizer runtimes.
 [ "$mode" = test ] && packages+=(clang libclang-rt-14-dev)
+# The packaging tests: `man -w`, `systemd-analyze verify` of the unit, zsh completion.
+[ "$mode" = test ] && packages+=(man-db systemd zsh)
+# The end-to-end tests pipe captures through tcpdump and validate JSON against docs/schema/.
+[ "$mode" = test ] && packages+=(tcpdump python3-jsonschema)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -31,10 +39,13 @@ build=build
 if [ ! -f "$build/build.ninja" ]; then
     meson setup "$build" --buildtype=debugoptimized >/dev/null
 fi
-echo "== building"
-ninja -C "$build" >/dev/null
-
+# example builds only the program it runs; test builds everything (tests, benchmarks).
+# ninja's own status line shows the progress ([N/M] ...); nothing to do is one line.
 if [ "$mode" = example ]; then
+    echo "== building control/vpcfw"
+    ninja -C "$build" control/vpcfw
     exec ./scripts/example.sh "$build/control/vpcfw"
 fi
+echo "== building everything (tests, benchmarks)"
+ninja -C "$build"
 exec ./scripts/test.sh "$build"

@@ -20,9 +20,12 @@ namespace {
 
 // ---- rte_acl field layouts (the offsets are asserted in dataplane/acl_key.hpp) ---------
 
-enum Field4 : uint8_t { kF4Proto, kF4Table, kF4Dir, kF4Remote, kF4RemoteSet, kF4L4, kFields4 };
+// Side contexts (acl_key.hpp AclSideKey4/6): per family one egress and one ingress
+// context; a rule carries its layer's category (NACL, SG) and sets that layer's table
+// field, the other table field a wildcard.
+enum Field4 : uint8_t { kF4Proto, kF4Nacl, kF4Gs, kF4Remote, kF4RemoteSet, kF4L4, kFields4 };
 enum Field6 : uint8_t {
-    kF6Proto, kF6Table, kF6Dir, kF6Remote0, kF6Remote1, kF6Remote2, kF6Remote3,
+    kF6Proto, kF6Nacl, kF6Gs, kF6Remote0, kF6Remote1, kF6Remote2, kF6Remote3,
     kF6RemoteSet, kF6L4, kFields6
 };
 
@@ -40,32 +43,34 @@ rte_acl_field_def field(uint8_t type, uint8_t size, uint8_t index, uint8_t input
 }
 
 rte_acl_config config4(size_t max_size) {
+    using K = AclSideKey4;
     rte_acl_config c{};
-    c.num_categories = 1;
+    c.num_categories = kAclCategories;
     c.num_fields = kFields4;
     c.max_size = max_size;
-    c.defs[kF4Proto] = field(RTE_ACL_FIELD_TYPE_BITMASK, 1, kF4Proto, 0, offsetof(AclKey4, proto));
-    c.defs[kF4Table] = field(RTE_ACL_FIELD_TYPE_BITMASK, 2, kF4Table, 1, offsetof(AclKey4, table));
-    c.defs[kF4Dir] = field(RTE_ACL_FIELD_TYPE_BITMASK, 2, kF4Dir, 1, offsetof(AclKey4, direction));
-    c.defs[kF4Remote] = field(RTE_ACL_FIELD_TYPE_MASK, 4, kF4Remote, 2, offsetof(AclKey4, remote));
-    c.defs[kF4RemoteSet] = field(RTE_ACL_FIELD_TYPE_BITMASK, 2, kF4RemoteSet, 3, offsetof(AclKey4, remote_set));
-    c.defs[kF4L4] = field(RTE_ACL_FIELD_TYPE_RANGE, 2, kF4L4, 3, offsetof(AclKey4, l4));
+    c.defs[kF4Proto] = field(RTE_ACL_FIELD_TYPE_BITMASK, 1, kF4Proto, 0, offsetof(K, proto));
+    c.defs[kF4Nacl] = field(RTE_ACL_FIELD_TYPE_BITMASK, 2, kF4Nacl, 1, offsetof(K, nacl));
+    c.defs[kF4Gs] = field(RTE_ACL_FIELD_TYPE_BITMASK, 2, kF4Gs, 1, offsetof(K, group_set));
+    c.defs[kF4Remote] = field(RTE_ACL_FIELD_TYPE_MASK, 4, kF4Remote, 2, offsetof(K, remote));
+    c.defs[kF4RemoteSet] = field(RTE_ACL_FIELD_TYPE_BITMASK, 2, kF4RemoteSet, 3, offsetof(K, remote_set));
+    c.defs[kF4L4] = field(RTE_ACL_FIELD_TYPE_RANGE, 2, kF4L4, 3, offsetof(K, l4));
     return c;
 }
 
 rte_acl_config config6(size_t max_size) {
+    using K = AclSideKey6;
     rte_acl_config c{};
-    c.num_categories = 1;
+    c.num_categories = kAclCategories;
     c.num_fields = kFields6;
     c.max_size = max_size;
-    c.defs[kF6Proto] = field(RTE_ACL_FIELD_TYPE_BITMASK, 1, kF6Proto, 0, offsetof(AclKey6, proto));
-    c.defs[kF6Table] = field(RTE_ACL_FIELD_TYPE_BITMASK, 2, kF6Table, 1, offsetof(AclKey6, table));
-    c.defs[kF6Dir] = field(RTE_ACL_FIELD_TYPE_BITMASK, 2, kF6Dir, 1, offsetof(AclKey6, direction));
+    c.defs[kF6Proto] = field(RTE_ACL_FIELD_TYPE_BITMASK, 1, kF6Proto, 0, offsetof(K, proto));
+    c.defs[kF6Nacl] = field(RTE_ACL_FIELD_TYPE_BITMASK, 2, kF6Nacl, 1, offsetof(K, nacl));
+    c.defs[kF6Gs] = field(RTE_ACL_FIELD_TYPE_BITMASK, 2, kF6Gs, 1, offsetof(K, group_set));
     for (uint8_t w = 0; w < 4; ++w)
         c.defs[kF6Remote0 + w] = field(RTE_ACL_FIELD_TYPE_MASK, 4, static_cast<uint8_t>(kF6Remote0 + w),
-                                       static_cast<uint8_t>(2 + w), offsetof(AclKey6, remote) + 4 * w);
-    c.defs[kF6RemoteSet] = field(RTE_ACL_FIELD_TYPE_BITMASK, 2, kF6RemoteSet, 6, offsetof(AclKey6, remote_set));
-    c.defs[kF6L4] = field(RTE_ACL_FIELD_TYPE_RANGE, 2, kF6L4, 6, offsetof(AclKey6, l4));
+                                       static_cast<uint8_t>(2 + w), offsetof(K, remote) + 4 * w);
+    c.defs[kF6RemoteSet] = field(RTE_ACL_FIELD_TYPE_BITMASK, 2, kF6RemoteSet, 6, offsetof(K, remote_set));
+    c.defs[kF6L4] = field(RTE_ACL_FIELD_TYPE_RANGE, 2, kF6L4, 6, offsetof(K, l4));
     return c;
 }
 
@@ -99,8 +104,9 @@ struct L4Range {
 inline constexpr L4Range kAnyL4{};
 
 struct Match {
+    bool nacl = false;                     // layer: NACL or SG, with `direction`
     int proto = kProtoAll;                 // -1 = any
-    uint16_t table = 0;
+    uint16_t table = 0;                    // NACL dense index or ENI group-set id
     uint16_t direction = kAclIngress;
     std::optional<Cidr> remote;            // empty = any address of the context's family
     std::optional<uint16_t> remote_set;    // empty = any
@@ -121,42 +127,43 @@ uint32_t addr_word(const IpAddr& a, int w) {
            uint32_t{b[4 * w + 3]};
 }
 
+// The rules of every context: [family][side] (side 0 = ingress, 1 = egress). Every field
+// starts as a wildcard (value 0, mask 0; a MASK field of prefix length 0).
 struct RuleLists {
-    std::vector<AclRule4> v4;
-    std::vector<AclRule6> v6;
+    std::vector<AclRule4> v4[2];
+    std::vector<AclRule6> v6[2];
+    uint32_t nacl4 = 0, nacl6 = 0, sg4 = 0, sg6 = 0;
+
+    template <typename Rule>
+    static void common(Rule& r, const Match& m, int fProto, int fNacl, int fGs, int fRemoteSet, int fL4) {
+        r.data.category_mask = 1u << (m.nacl ? kCatNacl : kCatSg);
+        r.data.priority = m.priority;
+        r.data.userdata = m.ref.raw;
+        r.field[fProto].value.u8 = static_cast<uint8_t>(m.proto < 0 ? 0 : m.proto);
+        r.field[fProto].mask_range.u8 = m.proto < 0 ? 0 : 0xff;
+        int fTable = m.nacl ? fNacl : fGs;
+        r.field[fTable].value.u16 = m.table;
+        r.field[fTable].mask_range.u16 = 0xffff;
+        r.field[fRemoteSet].value.u16 = m.remote_set.value_or(0);
+        r.field[fRemoteSet].mask_range.u16 = m.remote_set ? 0xffff : 0;
+        r.field[fL4].value.u16 = m.l4.lo;
+        r.field[fL4].mask_range.u16 = m.l4.hi;
+    }
 
     void add(Family fam, const Match& m) {
+        int side = m.direction == kAclEgress ? 1 : 0;
         if (fam == Family::V4) {
             AclRule4 r{};
-            r.data.category_mask = 1;
-            r.data.priority = m.priority;
-            r.data.userdata = m.ref.raw;
-            r.field[kF4Proto].value.u8 = static_cast<uint8_t>(m.proto < 0 ? 0 : m.proto);
-            r.field[kF4Proto].mask_range.u8 = m.proto < 0 ? 0 : 0xff;
-            r.field[kF4Table].value.u16 = m.table;
-            r.field[kF4Table].mask_range.u16 = 0xffff;
-            r.field[kF4Dir].value.u16 = m.direction;
-            r.field[kF4Dir].mask_range.u16 = 0xffff;
+            common(r, m, kF4Proto, kF4Nacl, kF4Gs, kF4RemoteSet, kF4L4);
             if (m.remote) {
                 r.field[kF4Remote].value.u32 = addr_word(m.remote->base, 0);
                 r.field[kF4Remote].mask_range.u32 = m.remote->len;
             }
-            r.field[kF4RemoteSet].value.u16 = m.remote_set.value_or(0);
-            r.field[kF4RemoteSet].mask_range.u16 = m.remote_set ? 0xffff : 0;
-            r.field[kF4L4].value.u16 = m.l4.lo;
-            r.field[kF4L4].mask_range.u16 = m.l4.hi;
-            v4.push_back(r);
+            v4[side].push_back(r);
+            ++(m.nacl ? nacl4 : sg4);
         } else {
             AclRule6 r{};
-            r.data.category_mask = 1;
-            r.data.priority = m.priority;
-            r.data.userdata = m.ref.raw;
-            r.field[kF6Proto].value.u8 = static_cast<uint8_t>(m.proto < 0 ? 0 : m.proto);
-            r.field[kF6Proto].mask_range.u8 = m.proto < 0 ? 0 : 0xff;
-            r.field[kF6Table].value.u16 = m.table;
-            r.field[kF6Table].mask_range.u16 = 0xffff;
-            r.field[kF6Dir].value.u16 = m.direction;
-            r.field[kF6Dir].mask_range.u16 = 0xffff;
+            common(r, m, kF6Proto, kF6Nacl, kF6Gs, kF6RemoteSet, kF6L4);
             if (m.remote) {
                 for (int w = 0; w < 4; ++w) {
                     int len = std::clamp(static_cast<int>(m.remote->len) - 32 * w, 0, 32);
@@ -164,11 +171,8 @@ struct RuleLists {
                     r.field[kF6Remote0 + w].mask_range.u32 = static_cast<uint32_t>(len);
                 }
             }
-            r.field[kF6RemoteSet].value.u16 = m.remote_set.value_or(0);
-            r.field[kF6RemoteSet].mask_range.u16 = m.remote_set ? 0xffff : 0;
-            r.field[kF6L4].value.u16 = m.l4.lo;
-            r.field[kF6L4].mask_range.u16 = m.l4.hi;
-            v6.push_back(r);
+            v6[side].push_back(r);
+            ++(m.nacl ? nacl6 : sg6);
         }
     }
 };
@@ -360,7 +364,7 @@ Status AclCompiler::select_algorithm(AclTables& t, AclAlgorithm algorithm) {
     if (!algorithm_supported(algorithm))
         return make_error(std::string("rte_acl algorithm ") + acl_algorithm_name(algorithm) +
                           " is not supported on this CPU/EAL");
-    for (rte_acl_ctx* c : {t.nacl4_.get(), t.nacl6_.get(), t.sg4_.get(), t.sg6_.get()})
+    for (rte_acl_ctx* c : {t.side4_[0].get(), t.side4_[1].get(), t.side6_[0].get(), t.side6_[1].get()})
         if (c && rte_acl_set_ctx_classify(c, to_rte(algorithm)) != 0)
             return make_error(std::string("rte_acl_set_ctx_classify failed for ") + acl_algorithm_name(algorithm));
     t.algorithm_ = algorithm;
@@ -370,15 +374,18 @@ Status AclCompiler::select_algorithm(AclTables& t, AclAlgorithm algorithm) {
 Result<std::unique_ptr<AclTables>> AclCompiler::compile(const Network& net, const AclCompileOptions& opt) {
     auto t = std::make_unique<AclTables>();
     t->algorithm_ = opt.algorithm;
-    if (net.network_acls.size() > RuleRef::kMaxTable) return make_error("more than 32767 network ACLs");
-    if (net.security_groups.size() > RuleRef::kMaxTable) return make_error("more than 32767 security groups");
+    // The loader enforces ruleset/limits.hpp, which fits RuleRef; these guard a Network
+    // built some other way (tests, actions).
+    if (net.network_acls.size() > kMaxNetworkAcls) return make_error("more than " + std::to_string(kMaxNetworkAcls) + " network ACLs");
+    if (net.security_groups.size() > kMaxSecurityGroups)
+        return make_error("more than " + std::to_string(kMaxSecurityGroups) + " security groups");
 
-    // ---- NACLs: every NACL of a family in one context, keyed by (table, direction) ----
-    RuleLists nacl;
+    // ---- NACLs: keyed by (table, direction) in the NACL categories ----
+    RuleLists rules;
     for (Idx a = 0; a < net.network_acls.size(); ++a) {
         const NetworkAcl& acl = net.network_acls[a];
-        if (acl.entries.size() > RuleRef::kMaxIndex)
-            return make_error("network ACL " + acl.id + " has more than 16382 entries");
+        if (acl.entries.size() > RuleRef::kMaxNaclIndex + 1)
+            return make_error("network ACL " + acl.id + " has more than " + std::to_string(RuleRef::kMaxNaclIndex + 1) + " entries");
         t->nacl_base_.push_back(static_cast<uint32_t>(t->nacl_sources_.size()));
         t->nacl_count_.push_back(static_cast<uint32_t>(acl.entries.size()));
         for (uint32_t i = 0; i < acl.entries.size(); ++i) {
@@ -391,6 +398,7 @@ Result<std::unique_ptr<AclTables>> AclCompiler::compile(const Network& net, cons
             auto pl = nacl_proto_l4(en);
             if (!pl) continue;
             Match m;
+            m.nacl = true;
             m.proto = pl->first;
             m.l4 = pl->second;
             m.table = static_cast<uint16_t>(a);
@@ -398,7 +406,7 @@ Result<std::unique_ptr<AclTables>> AclCompiler::compile(const Network& net, cons
             if (!en.cidr.is_any()) m.remote = en.cidr;
             m.priority = priority_of(i);
             m.ref = ref;
-            nacl.add(en.cidr.family(), m);
+            rules.add(en.cidr.family(), m);
         }
         for (bool egress : {false, true}) {
             t->nacl_sources_.push_back(RuleSource{egress ? RuleLayer::NaclEgress : RuleLayer::NaclIngress,
@@ -410,8 +418,9 @@ Result<std::unique_ptr<AclTables>> AclCompiler::compile(const Network& net, cons
     // ---- SG side table ----
     for (Idx g = 0; g < net.security_groups.size(); ++g) {
         const SecurityGroup& sg = net.security_groups[g];
-        if (sg.ingress.size() > RuleRef::kMaxIndex || sg.egress.size() > RuleRef::kMaxIndex)
-            return make_error("security group " + sg.id + " has more than 16382 rules in one direction");
+        if (sg.ingress.size() > kMaxSgRulesPerDirection || sg.egress.size() > kMaxSgRulesPerDirection)
+            return make_error("security group " + sg.id + " has more than " + std::to_string(kMaxSgRulesPerDirection) +
+                              " rules in one direction");
         t->sg_base_.push_back(static_cast<uint32_t>(t->sg_sources_.size()));
         t->sg_ingress_count_.push_back(static_cast<uint32_t>(sg.ingress.size()));
         t->sg_egress_count_.push_back(static_cast<uint32_t>(sg.egress.size()));
@@ -488,7 +497,7 @@ Result<std::unique_ptr<AclTables>> AclCompiler::compile(const Network& net, cons
     };
 
     // ---- SG rules: each rule of group G once per group set containing G ----
-    RuleLists sg;
+    RuleLists& sg = rules;
     for (uint16_t s = 1; s < sets.size(); ++s) {
         for (bool egress : {false, true}) {
             uint32_t position = 0;
@@ -544,24 +553,20 @@ Result<std::unique_ptr<AclTables>> AclCompiler::compile(const Network& net, cons
 
     // ---- build the contexts ----
     auto t0 = std::chrono::steady_clock::now();
-    auto n4 = build_ctx("nacl4", nacl.v4, kFields4, config4(opt.max_size), opt);
-    if (!n4) return n4.error();
-    t->nacl4_.reset(*n4);
-    auto n6 = build_ctx("nacl6", nacl.v6, kFields6, config6(opt.max_size), opt);
-    if (!n6) return n6.error();
-    t->nacl6_.reset(*n6);
-    auto s4 = build_ctx("sg4", sg.v4, kFields4, config4(opt.max_size), opt);
-    if (!s4) return s4.error();
-    t->sg4_.reset(*s4);
-    auto s6 = build_ctx("sg6", sg.v6, kFields6, config6(opt.max_size), opt);
-    if (!s6) return s6.error();
-    t->sg6_.reset(*s6);
+    for (int side : {0, 1}) {
+        auto c4 = build_ctx(side ? "out4" : "in4", rules.v4[side], kFields4, config4(opt.max_size), opt);
+        if (!c4) return c4.error();
+        t->side4_[side].reset(*c4);
+        auto c6 = build_ctx(side ? "out6" : "in6", rules.v6[side], kFields6, config6(opt.max_size), opt);
+        if (!c6) return c6.error();
+        t->side6_[side].reset(*c6);
+    }
     auto t1 = std::chrono::steady_clock::now();
 
-    t->stats_.nacl_rules4 = static_cast<uint32_t>(nacl.v4.size());
-    t->stats_.nacl_rules6 = static_cast<uint32_t>(nacl.v6.size());
-    t->stats_.sg_rules4 = static_cast<uint32_t>(sg.v4.size());
-    t->stats_.sg_rules6 = static_cast<uint32_t>(sg.v6.size());
+    t->stats_.nacl_rules4 = rules.nacl4;
+    t->stats_.nacl_rules6 = rules.nacl6;
+    t->stats_.sg_rules4 = rules.sg4;
+    t->stats_.sg_rules6 = rules.sg6;
     t->stats_.group_sets = static_cast<uint32_t>(sets.size() - 1);
     t->stats_.remote_sets = static_cast<uint32_t>(rs.contents.size() - 1);
     t->stats_.build_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();

@@ -22,7 +22,8 @@ class AclCompiler {
 public:
     // Compiles every NACL and every ENI's security groups of `net`. Errors (as values):
     // an algorithm this CPU/EAL cannot run, model sizes beyond the key and RuleRef widths
-    // (65535 group sets or remote sets, 32767 NACLs or groups, 16382 entries per list),
+    // (65535 group sets or remote sets; the list limits of ruleset/limits.hpp, which the
+    // loader enforces),
     // rte_acl failures (memory).
     static Result<std::unique_ptr<AclTables>> compile(const Network& net,
                                                       const AclCompileOptions& options = {});

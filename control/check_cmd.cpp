@@ -28,7 +28,8 @@ int cmd_check(const std::vector<std::string>& args, std::ostream& out, std::ostr
     desc.add_options()
         ("help,h", "this help")
         ("network,n", po::value<std::string>(), "the network: a bundle file or a directory")
-        ("json", "findings as JSON lines");
+        ("json", "findings as JSON lines")
+        ("quiet,q", "no warnings about files without network data (e.g. AvailabilityZones.json)");
     Parsed p;
     if (!parse(args, desc, nullptr, p, err, "check")) return kExitUsage;
     if (p.help) {
@@ -40,7 +41,12 @@ int cmd_check(const std::vector<std::string>& args, std::ostream& out, std::ostr
         return kExitUsage;
     }
     std::string path = p.vm["network"].as<std::string>();
-    auto net = load_network(path);
+    // docs/inspection.md §1: check reports unsupported keywords and missing rule groups as
+    // findings instead of refusing the network.
+    LoadOptions lo;
+    lo.inert_rules = true;
+    lo.missing_groups_empty = true;
+    auto net = load_network(path, lo);
     if (!net) {
         err << "vpcfw check: " << printable_text(net.error().str()) << "\n";
         return kExitUsage;
@@ -49,6 +55,7 @@ int cmd_check(const std::vector<std::string>& args, std::ostream& out, std::ostr
     auto findings = lint_network(*net);
     size_t errors = 0, warnings = 0;
     for (const auto& w : net->warnings) {
+        if (w.no_network_data && p.vm.count("quiet")) continue;
         ++warnings;
         if (json)
             out << json_text({{"severity", "warning"}, {"code", "load-warning"}, {"object", w.file + (w.where.empty() ? "" : ":" + w.where)},

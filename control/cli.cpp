@@ -34,18 +34,28 @@ const char* kUsage =
     "  compile   --network NET [--stats] [--json]\n"
     "            compile the lookup tables; compile time, memory and table sizes per layer\n"
     "  replay    --network NET --pcap IN [--workers N] [--decisions OUT.jsonl] [--flow-logs OUT]\n"
-    "            [--accepted OUT.pcapng] [--dropped OUT.pcapng] [--summary-json OUT.json] ...\n"
+    "            [--accepted OUT.pcapng] [--dropped OUT.pcapng] [--summary-json OUT.json] [--report OUT.html]\n"
+    "            [--json] [-c N] [FILTER]\n"
     "            every packet of a capture through the network: decisions, flow logs, captures\n"
+    "            (also `replay NET CAPTURE [FILTER]`; CAPTURE may be - or gzip/zstd; OUT may be -)\n"
+    "  rules     --network NET (--eni X | --subnet X) [--hits SUMMARY.json] [--json]\n"
+    "            an ENI's or subnet's effective rules in AWS's order, with replay hit counts\n"
     "  gen-trace --network NET --out FILE [--packets N] [--seed S] [--duration SEC]\n"
     "            write a realistic capture for a network (demos, tests, benchmarks)\n"
-    "  run       --network NET --port DEVARGS@ATTACH... [--workers N] [--control PATH] [-- EAL ARGS]\n"
+    "  diagram   --network NET --view sg|layers|path [--vpc ID]... [--packet P [--from ORIGIN]] --out FILE\n"
+    "            draw security-group chains, VPC layers or a packet's path (Graphviz: .svg, .png, .dot, -)\n"
+    "  bench     --network NET [--workers N] [--seconds S] [--flows N] [--json] ...\n"
+    "            the rule set under load: Mpps, cycles/packet, latency, update time, baselines\n"
+    "  run       --network NET --port [NAME=]DEVARGS@ATTACH... [--workers N] [--control PATH] [-- EAL ARGS]\n"
     "            the network live between DPDK ports (NICs, veth via net_af_packet, ...)\n"
     "  ctl       --control PATH apply ACTION JSON | reload NET | stats | flows | explain PACKET\n"
     "            change rules of a running `vpcfw run` and read its state\n"
     "\n"
     "NET is a bundle of `aws ec2 describe-*` output (one JSON file) or a directory of such\n"
     "files (searched recursively). PACKET is e.g. 'tcp 10.0.1.10:40000 -> 10.0.2.20:443 flags=S'.\n"
-    "ORIGIN is an ENI id, 'internet', a tgw-attach-/vgw-/pcx- id, or 'auto' (the default).\n"
+    "ORIGIN is 'auto' (the default), 'internet', a tgw-attach-/vgw-/pcx- id, or an ENI: its id, its\n"
+    "Name tag, its instance's id or Name tag, or a private IP. -q silences warnings about files\n"
+    "without network data.\n"
     "\n"
     "exit codes: 0 success, 1 a scenario expectation failed or check found errors,\n"
     "            2 bad usage or bad input, 3 runtime failure\n"
@@ -76,8 +86,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         if (cmd == "compile") return cmd_compile(rest, out, err);
         if (cmd == "replay") return cmd_replay(rest, out, err);
         if (cmd == "gen-trace") return cmd_gen_trace(rest, out, err);
+        if (cmd == "diagram") return cmd_diagram(rest, out, err);
+        if (cmd == "rules") return cmd_rules(rest, out, err);
+        if (cmd == "bench") return cmd_bench(rest, out, err);
         if (cmd == "run") return cmd_run(rest, out, err);
         if (cmd == "ctl") return cmd_ctl(rest, out, err);
+        if (cmd == "complete") return cmd_complete(rest, out, err);   // hidden: shell completion
     } catch (const std::exception& e) {
         err << "vpcfw " << cmd << ": internal error: " << e.what() << "\n";
         return kExitRuntime;

@@ -1,4 +1,4 @@
-// The vpcfw command line: subcommands of INTERFACE.md ("Commands"). Cold path; `main`
+// The vpcfw command line: subcommands of docs/interface.md ("Commands"). Cold path; `main`
 // calls run_cli and exits with its code (0 ok, 1 expectation/check failure, 2 bad input,
 // 3 runtime failure). Output goes to the given streams so tests can capture it.
 #pragma once

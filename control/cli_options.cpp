@@ -3,6 +3,8 @@
 
 #include <ostream>
 
+#include "ruleset/output_text.hpp"
+
 namespace po = boost::program_options;
 
 namespace vpcfw {
@@ -20,6 +22,17 @@ bool parse(const std::vector<std::string>& args, const po::options_description& 
     }
     out.help = out.vm.count("help") > 0;
     return true;
+}
+
+void print_load_warnings(const Network& net, bool quiet, std::ostream& err) {
+    for (const auto& w : net.warnings) {
+        if (quiet && w.no_network_data) continue;
+        err << printable_text("warning: " + w.file + (w.where.empty() ? "" : ":" + w.where) + ": " + w.message) << "\n";
+    }
+}
+
+void add_quiet_option(po::options_description& desc) {
+    desc.add_options()("quiet,q", "no warnings about files without network data (e.g. AvailabilityZones.json)");
 }
 
 } // namespace vpcfw

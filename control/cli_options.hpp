@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "ruleset/model.hpp"
+
 namespace vpcfw {
 
 struct Parsed {
@@ -20,5 +22,13 @@ struct Parsed {
 // a usage error.
 bool parse(const std::vector<std::string>& args, const boost::program_options::options_description& desc,
            const char* posName, Parsed& out, std::ostream& err, const std::string& cmd);
+
+// Prints the loader's warnings ("warning: FILE:WHERE: message") to `err`; with `quiet`
+// (`-q`), not those about files without network data (AvailabilityZones.json in a real
+// export).
+void print_load_warnings(const Network& net, bool quiet, std::ostream& err);
+
+// The one `-q`/`--quiet` option, added to a command's options.
+void add_quiet_option(boost::program_options::options_description& desc);
 
 } // namespace vpcfw

@@ -14,6 +14,11 @@ int cmd_explain(const std::vector<std::string>& args, std::ostream& out, std::os
 int cmd_scenario(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int cmd_check(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int cmd_replay(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int cmd_diagram(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int cmd_rules(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int cmd_gen_trace(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+// Hidden: the words shell completion offers (control/complete_cmd.cpp).
+int cmd_complete(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+int cmd_bench(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 } // namespace vpcfw

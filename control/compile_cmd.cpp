@@ -9,6 +9,7 @@
 #include "control/acl_compiler.hpp"
 #include "control/compiler.hpp"
 #include "control/eal.hpp"
+#include "ruleset/limits.hpp"
 #include "ruleset/loader.hpp"
 #include "ruleset/output_text.hpp"
 
@@ -30,15 +31,15 @@ std::string ms(double v) {
     return buf;
 }
 
+} // namespace
+
 // "default" is rte_acl's own choice: the widest method this CPU and EAL run.
-std::string method_name(AclAlgorithm a) {
+std::string acl_method_name(AclAlgorithm a) {
     if (a != AclAlgorithm::Default) return acl_algorithm_name(a);
     for (AclAlgorithm m : {AclAlgorithm::Avx512x32, AclAlgorithm::Avx512x16, AclAlgorithm::Avx2, AclAlgorithm::Sse})
         if (AclCompiler::algorithm_supported(m)) return std::string("default (") + acl_algorithm_name(m) + ")";
     return "default (scalar)";
 }
-
-} // namespace
 
 int cmd_compile(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     const char* help =
@@ -46,8 +47,9 @@ int cmd_compile(const std::vector<std::string>& args, std::ostream& out, std::os
         "Compiles a network into the lookup tables the fast path uses (security-group and\n"
         "network-ACL rules as DPDK rte_acl contexts, routes as rte_fib/rte_fib6 tables, address\n"
         "maps) and reports how long that took. With --stats: compile time per part, memory per\n"
-        "layer and table sizes. --algorithm picks the rte_acl classify method (default, scalar,\n"
-        "sse, avx2, avx512x16, avx512x32; AVX-512 needs a CPU that has it).\n\n"
+        "layer, table sizes and vpcfw's list limits. --algorithm picks the rte_acl classify\n"
+        "method (default, scalar, sse, avx2, avx512x16, avx512x32; AVX-512 needs a CPU that has\n"
+        "it).\n\n"
         "Options";
     po::options_description desc(help);
     std::string network, algorithm = "default";
@@ -110,7 +112,7 @@ int cmd_compile(const std::vector<std::string>& args, std::ostream& out, std::os
             {"compile_ms", s.compile_ms},
             {"acl_build_ms", s.acl_build_ms},
             {"route_build_ms", s.route_build_ms},
-            {"algorithm", method_name((*rs)->acl().algorithm())},
+            {"algorithm", acl_method_name((*rs)->acl().algorithm())},
             {"objects", {{"vpcs", n.vpcs.size()}, {"subnets", n.subnets.size()}, {"enis", n.enis.size()},
                          {"security_groups", n.security_groups.size()}, {"network_acls", n.network_acls.size()},
                          {"route_tables", n.route_tables.size()}, {"tgw_route_tables", n.tgw_route_tables.size()}}},
@@ -123,6 +125,7 @@ int cmd_compile(const std::vector<std::string>& args, std::ostream& out, std::os
             {"memory_bytes", {{"acl", s.acl_bytes}, {"routes", s.route_bytes}, {"maps", s.map_bytes},
                               {"names", s.name_bytes}, {"total", total}}},
         };
+        for (const ListLimit& l : kListLimits) j["limits"][l.key] = l.value;
         out << json_text(j) << "\n";
         return 0;
     }
@@ -174,7 +177,14 @@ int cmd_compile(const std::vector<std::string>& args, std::ostream& out, std::os
     out << line;
     std::snprintf(line, sizeof line, "  %-14s %-46s %12s\n", "total", "", mib(total).c_str());
     out << line;
-    out << "\nrte_acl classify method: " << method_name((*rs)->acl().algorithm()) << "\n";
+    out << "\nrte_acl classify method: " << acl_method_name((*rs)->acl().algorithm()) << "\n";
+    // The list limits the loader enforces (ruleset/limits.hpp: the widths of a compiled
+    // rule reference); AWS's quotas are far lower and `check` warns about those.
+    out << "\nlimits (vpcfw's own, from the 32-bit compiled rule reference; AWS's quotas are lower, see check)\n";
+    for (const ListLimit& l : kListLimits) {
+        std::snprintf(line, sizeof line, "  %8zu  %s\n", l.value, l.what);
+        out << line;
+    }
     return 0;
 }
 

@@ -24,6 +24,7 @@
 #include "control/acl_compiler.hpp"
 #include "dataplane/compiled_impl.hpp"
 #include "dataplane/parse.hpp"
+#include "ruleset/lint.hpp"
 
 namespace vpcfw {
 
@@ -275,12 +276,21 @@ struct Builder {
             for (const auto& cidr : net.vpcs[v].cidrs6) t.vpc_cidrs.push_back(cidr);
             c.cidr_end = static_cast<uint32_t>(t.vpc_cidrs.size());
         }
+        std::vector<std::pair<Cidr, uint32_t>> vpc_cidrs;
+        for (uint32_t v = 0; v < t.vpcs.size(); ++v)
+            for (uint32_t i = t.vpcs[v].cidr_begin; i < t.vpcs[v].cidr_end; ++i) vpc_cidrs.push_back({t.vpc_cidrs[i], v});
+        t.vpc_by_addr.build(vpc_cidrs);
         t.subnets.resize(net.subnets.size());
         for (Idx s = 0; s < net.subnets.size(); ++s) {
             CompiledSubnet& c = t.subnets[s];
             c.id = sym(net.subnets[s].id);
             c.vpc = net.subnets[s].vpc;
             c.nacl = net.nacl_of_subnet(s);
+            // §5 CHOICE missing_nacl_default: the loader's acl-default(VPC-ID), or (off) none.
+            if (c.nacl != kNone && is_missing_nacl_default(net.network_acls[c.nacl])) {
+                c.nacl_missing = true;
+                if (!settings_missing_nacl_default) c.nacl = kNone;
+            }
             c.rtb = net.route_table_of_subnet(s);
             c.az = sym(net.subnets[s].az);
             c.bpa_in = blocks(net.subnets[s].bpa_mode, true);
@@ -359,6 +369,18 @@ struct Builder {
                     c.arrival_az = t.subnets[s].az;
                 }
             c.rtb = find_index(net.index.tgw_route_table, a.association_rtb);
+            c.tgw = sym(a.tgw_id);
+            c.peering = a.resource_type == "peering";
+            if (c.peering) {
+                c.peer_tgw = sym(a.peer_tgw_id);
+                c.peer_rtb = find_index(net.index.tgw_route_table, a.peer_association_rtb);
+                // As the reference's via_tgw_peering: the TGW named and (associated or listed).
+                auto known = [&](const std::string& tgw, const std::string& rtb) {
+                    return !tgw.empty() && (!rtb.empty() || net.transit_gateway(tgw) != nullptr);
+                };
+                c.side_known[0] = known(a.tgw_id, a.association_rtb);
+                c.side_known[1] = known(a.peer_tgw_id, a.peer_association_rtb);
+            }
             c.subnet_begin = static_cast<uint32_t>(t.attachment_subnets.size());
             for (const auto& sid : a.subnet_ids)
                 if (uint32_t s = find_index(net.index.subnet, sid); s != kNone) t.attachment_subnets.push_back(s);
@@ -572,6 +594,21 @@ struct Builder {
         return {};
     }
 
+    // §8 routes learned by BGP (ruleset/ref_peering_tgw_vgw_endpoints.cpp learns_by_bgp).
+    bool learns_by_bgp(const TgwAttachment& a) const {
+        if (a.resource_type == "direct-connect-gateway") return true;
+        if (a.resource_type != "vpn") return false;
+        for (const auto& vc : net.vpn_connections)
+            if (vc.id == a.resource_id) return !vc.static_routes_only;
+        return true;
+    }
+    static bool has_propagated_routes(const TgwRouteTable& t, const std::string& attId) {
+        for (const auto& r : t.routes)
+            if (r.type == "propagated" && std::find(r.attachments.begin(), r.attachments.end(), attId) != r.attachments.end())
+                return true;
+        return false;
+    }
+
     static int tgw_rank(const TgwRoute& r, bool viaPrefixList) {
         if (r.type != "propagated") return viaPrefixList ? 1 : 0;
         if (r.propagated_from == "vpc" || r.propagated_from.empty()) return 2;
@@ -621,6 +658,20 @@ struct Builder {
             }
             for (const auto& attId : tt.propagations) {
                 const TgwAttachment* a = net.tgw_attachment(attId);
+                // §8 CHOICE tgw_bgp_any_destination (as the reference's tgw_lookup).
+                if (a && settings_tgw_bgp_any && learns_by_bgp(*a) && !has_propagated_routes(tt, a->id)) {
+                    for (const char* dflt : {"0.0.0.0/0", "::/0"}) {
+                        TgwRoute r;
+                        r.dest = *Cidr::parse(dflt);
+                        r.attachments = {a->id};
+                        r.type = "propagated";
+                        r.propagated_from = a->resource_type;
+                        TgwNh nh = nh_of(r, dflt);
+                        nh.bgp_any = true;
+                        consider(*r.dest, tgw_rank(r, false), nh);
+                    }
+                    continue;
+                }
                 if (!a || a->resource_type != "vpc") continue;
                 const Vpc* v = net.vpc(a->resource_id);
                 if (!v) continue;
@@ -649,6 +700,8 @@ struct Builder {
     }
 
     int settings_nat_idle = 350;
+    bool settings_missing_nacl_default = true;
+    bool settings_tgw_bgp_any = true;
     const AclTables* acl_tables = nullptr;
     size_t acl_rule_count = 0;
 };
@@ -695,6 +748,8 @@ Result<std::shared_ptr<const CompiledRuleset>> compile_ruleset_impl(const Networ
     st.acl_bytes = heap1 > heap0 ? heap1 - heap0 : 0;
     Builder b{model, *rs->impl_, *rs->names_, st};
     b.settings_nat_idle = settings.nat_idle_tcp;
+    b.settings_missing_nacl_default = settings.missing_nacl_default;
+    b.settings_tgw_bgp_any = settings.tgw_bgp_any_destination;
     b.acl_tables = rs->acl_.get();
     size_t rules = 0;
     for (const auto& n : model.network_acls) rules += n.entries.size();
@@ -717,6 +772,13 @@ Result<std::shared_ptr<const CompiledRuleset>> compile_ruleset_impl(const Networ
 
 Result<std::shared_ptr<const CompiledRuleset>> compile_ruleset(const Network& net, const Settings& settings,
                                                                const CompileOptions& options) {
+    // docs/inspection.md: the compiled inspection hop is not built yet. A network whose
+    // routes lead to a Network Firewall endpoint is refused rather than answered wrongly.
+    for (const auto& t : net.route_tables)
+        for (const auto& r : t.routes)
+            if (r.kind == TargetKind::VpcEndpoint && net.firewall_endpoint(r.target).first != kNoFw)
+                return make_error(t.id + " routes " + r.dest_str() + " to Network Firewall endpoint " + r.target +
+                                  ": the compiled pipeline does not implement inspection yet (use --engine reference)");
     return compile_ruleset_impl(net, settings, options.algorithm, options.version, options.previous);
 }
 

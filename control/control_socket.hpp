@@ -33,7 +33,7 @@ public:
     virtual ~LiveControl() = default;
     // The counters (control/live_stats.hpp stats_json).
     virtual nlohmann::json stats() = 0;
-    // Applies one AWS action (INTERFACE.md) to a copy of the live model and publishes it.
+    // Applies one AWS action (docs/interface.md) to a copy of the live model and publishes it.
     // Error: AWS's refusal (`code` set; nothing changes), or why it could not be compiled.
     virtual Result<Published> apply(const std::string& action, const nlohmann::json& params) = 0;
     // Loads the network at `path` and publishes it. Error: why not (nothing changes).

@@ -2,6 +2,7 @@
 #include "control/eal.hpp"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <ostream>
@@ -33,7 +34,8 @@ uint64_t free_hugepages() {
 } // namespace
 
 std::vector<std::string> run_eal_args(const std::vector<std::string>& pci_devices, std::ostream& err) {
-    std::vector<std::string> a = {"--lcores=0", "--log-level=lib.eal:error", "--force-max-simd-bitwidth=512",
+    std::vector<std::string> a = {"--lcores=0", "--log-level=lib.eal:error", "--log-level=lib.telemetry:error",
+                                  "--force-max-simd-bitwidth=512",
                                   "--file-prefix=vpcfw-" + std::to_string(getpid())};
     if (free_hugepages() == 0) {
         err << "vpcfw run: no free hugepages: starting DPDK with --no-huge -m 1024 (right for af_packet, ring, pcap "
@@ -48,6 +50,27 @@ std::vector<std::string> run_eal_args(const std::vector<std::string>& pci_device
     }
     if (pci_devices.empty()) a.push_back("--no-pci");
     return a;
+}
+
+EalRuntime eal_runtime() {
+    EalRuntime r;
+    const char* dir = rte_eal_get_runtime_dir();
+    if (!dir || !*dir) return r;
+    r.dir = dir;
+    r.prefix = std::filesystem::path(r.dir).filename().string();
+    std::error_code ec;
+    // DPDK 22.11's socket name (usertools/dpdk-telemetry.py connects to the same).
+    std::string sock = r.dir + "/dpdk_telemetry.v2";
+    if (std::filesystem::is_socket(sock, ec)) r.telemetry_socket = sock;
+    return r;
+}
+
+void remove_eal_runtime_dir(const std::string& dir) {
+    if (dir.empty()) return;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+        if (!e.is_directory(ec)) std::filesystem::remove(e.path(), ec);
+    std::filesystem::remove(dir, ec);
 }
 
 Status ensure_eal(const std::vector<std::string>& args) {

@@ -10,6 +10,7 @@
 
 #include "control/cli_options.hpp"
 #include "ruleset/loader.hpp"
+#include "ruleset/name_lookup.hpp"
 #include "ruleset/output_text.hpp"
 #include "ruleset/packet.hpp"
 #include "ruleset/reference.hpp"
@@ -26,12 +27,13 @@ int cmd_explain(const std::vector<std::string>& args, std::ostream& out, std::os
         "prints one line per hop and layer: the rule that matched and, where a layer stopped\n"
         "the packet, why the other rules did not match.\n\noptions");
     std::vector<std::string> packets;
+    add_quiet_option(desc);
     desc.add_options()
         ("help,h", "this help")
         ("network,n", po::value<std::string>()->required(), "the network: a bundle file or a directory")
-        ("from,f", po::value<std::string>()->default_value("auto"), "origin of every packet: ENI id, internet, tgw-attach-/vgw-/pcx- id, or auto")
+        ("from,f", po::value<std::string>()->default_value("auto"), "origin of every packet: auto, internet, a tgw-attach-/vgw-/pcx- id, or an ENI (its id, Name tag, instance id or Name tag, or private IP)")
         ("at", po::value<double>()->default_value(0.0), "time of the first packet (seconds); each next packet is 1 s later")
-        ("json", "one JSON decision per line (INTERFACE.md \"Decisions\")")
+        ("json", "one JSON decision per line (docs/interface.md \"Decisions\"), with its trace and the Name tags of its ids")
         ("packet", po::value<std::vector<std::string>>(&packets), "packets in the packet language");
     Parsed p;
     bool wantsHelp = std::find(args.begin(), args.end(), "--help") != args.end() ||
@@ -59,14 +61,15 @@ int cmd_explain(const std::vector<std::string>& args, std::ostream& out, std::os
         err << "vpcfw explain: " << printable_text(net.error().str()) << "\n";
         return kExitUsage;
     }
-    for (const auto& w : net->warnings) err << printable_text("warning: " + w.file + (w.where.empty() ? "" : ":" + w.where) + ": " + w.message) << "\n";
-    ReferenceEvaluator ref(std::move(*net));
-    std::string from = p.vm["from"].as<std::string>();
-    if (from != "auto" && from != "internet" && from.rfind("eni-", 0) != 0 && from.rfind("tgw-attach-", 0) != 0 &&
-        from.rfind("vgw-", 0) != 0 && from.rfind("pcx-", 0) != 0) {
-        err << "vpcfw explain: --from must be auto, internet, or an eni-/tgw-attach-/vgw-/pcx- id, not '" << printable_text(from) << "'\n";
+    print_load_warnings(*net, p.vm.count("quiet") > 0, err);
+    // An unknown or ambiguous origin is a usage error (exit 2), never a DROP.
+    auto fromId = origin_id(*net, p.vm["from"].as<std::string>());
+    if (!fromId) {
+        err << "vpcfw explain: --from: " << printable_text(fromId.error().message) << "\n";
         return kExitUsage;
     }
+    std::string from = *fromId;
+    ReferenceEvaluator ref(std::move(*net));
     double t = p.vm["at"].as<double>();
     if (!std::isfinite(t)) {
         err << "vpcfw explain: --at must be a finite number of seconds, not " << t << "\n";
@@ -81,10 +84,16 @@ int cmd_explain(const std::vector<std::string>& args, std::ostream& out, std::os
             for (const auto& s : d.trace)
                 trace.push_back({{"hop", s.hop}, {"layer", s.layer}, {"verdict", s.verdict}, {"rule", s.rule}, {"detail", s.detail}});
             j["trace"] = trace;
+            if (auto n = names_in(ref.network(), d); !n.empty()) j["names"] = n;
             out << json_text(j) << "\n";
         } else {
             if (i) out << "\n";
             out << printable_text(decision_text(d));
+            if (auto n = names_in(ref.network(), d); !n.empty()) {
+                std::string line = "  names:";
+                for (const auto& [id, name] : n) line += " " + id + "=" + name;
+                out << printable_text(line) << "\n";
+            }
         }
     }
     return kExitOk;

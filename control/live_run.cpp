@@ -1,6 +1,7 @@
 // The live run's lifecycle (control/live_run.hpp).
 #include "control/live_run.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -9,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include <unistd.h>
@@ -26,6 +28,7 @@
 #include "control/control_socket.hpp"
 #include "control/eal.hpp"
 #include "control/live_stats.hpp"
+#include "dataplane/pipeline.hpp"
 #include "dataplane/ports.hpp"
 #include "dataplane/ruleset_slot.hpp"
 #include "dataplane/worker.hpp"
@@ -43,8 +46,16 @@ namespace {
 std::atomic<bool> g_signalled{false};
 extern "C" void on_signal(int) { g_signalled.store(true); }
 
+// The sharder of the published version: publish() swaps it before the ruleset, and frees
+// the old one only after every worker has passed a quiescent state (RulesetSlot::publish),
+// so a worker never reads a freed one and both directions of a flow keep meeting on one
+// worker after an apply that adds an address (an Elastic IP, an ENI).
+struct SharderSlot {
+    std::atomic<const FlowSharder*> current{nullptr};
+};
+
 unsigned shard_by_sharder(const void* ctx, const FlowKey& key, unsigned n) {
-    return static_cast<const FlowSharder*>(ctx)->worker_of(key, n);
+    return static_cast<const SharderSlot*>(ctx)->current.load(std::memory_order_acquire)->worker_of(key, n);
 }
 
 class LiveRun;
@@ -53,7 +64,7 @@ LiveRun* g_live = nullptr;   // for the telemetry callbacks, which take no conte
 class LiveRun final : public LiveControl {
 public:
     LiveRun(RunOptions opt, Network net, std::ostream& out, std::ostream& err)
-        : opt_(std::move(opt)), net_(std::move(net)), out_(out), err_(err) {}
+        : opt_(std::move(opt)), net_(std::make_shared<const Network>(std::move(net))), out_(out), log_msgs_(err, opt_.log_format) {}
 
     int main(const std::vector<std::string>& eal_given);
 
@@ -70,20 +81,23 @@ private:
     void teardown();
     LiveCounters counters();
     void drain_logs();
-    Result<Published> publish(Network next, std::string what);
+    Result<Published> publish(std::shared_ptr<const Network> next, std::string what);
     static int telemetry_stats(const char*, const char*, rte_tel_data* d);
 
     RunOptions opt_;
-    Network net_;                          // the live model (control thread; under model_mu_)
+    // The live model (control thread; under model_mu_). Immutable once published: publish()
+    // replaces the pointer, and the log keeps each version's own (LiveLog::keep_version).
+    std::shared_ptr<const Network> net_;
     std::mutex model_mu_;
     std::ostream& out_;
-    std::ostream& err_;
+    RunLog log_msgs_;                      // operational messages (stderr), text or JSON lines
     Settings settings_;
 
     rte_mempool* pool_ = nullptr;
     std::vector<PortInfo> ports_;
     Topology topo_;
-    std::unique_ptr<FlowSharder> sharder_;
+    std::unique_ptr<FlowSharder> sharder_;   // the one sharder_slot_ points to
+    SharderSlot sharder_slot_;
     std::unique_ptr<RulesetSlot> slot_;
     WorkerShared shared_;
     std::vector<std::unique_ptr<Worker>> workers_;
@@ -98,10 +112,12 @@ private:
     std::thread control_, metrics_;
     std::atomic<bool> stopping_{false};
     double started_ = 0;
+    EalRuntime eal_rt_;                    // the EAL's runtime directory, prefix, telemetry socket
+    bool own_runtime_dir_ = false;         // we chose the prefix (vpcfw-PID): removed at exit
 };
 
 Status LiveRun::setup(const std::vector<std::string>& eal_given) {
-    auto topo = build_topology(net_, opt_.specs);
+    auto topo = build_topology(*net_, opt_.specs);
     if (!topo) return topo.error();
     topo_ = std::move(*topo);
 
@@ -110,9 +126,15 @@ Status LiveRun::setup(const std::vector<std::string>& eal_given) {
         std::vector<std::string> pci;
         for (const auto& s : opt_.specs)
             if (is_pci_address(s.devargs)) pci.push_back(s.devargs);
-        eal = run_eal_args(pci, err_);
+        std::ostringstream notes;
+        eal = run_eal_args(pci, notes);
+        std::istringstream lines(notes.str());
+        for (std::string line; std::getline(lines, line);)
+            log_msgs_.warning(line.rfind("vpcfw run: ", 0) == 0 ? line.substr(11) : line);
     }
     if (Status s = ensure_eal(eal); !s) return s;
+    eal_rt_ = eal_runtime();
+    own_runtime_dir_ = eal_given.empty();
     // Ports x queues x descriptors, the hand-over rings, and bursts in flight.
     unsigned nports = static_cast<unsigned>(opt_.specs.size());
     unsigned mbufs = nports * opt_.workers * (1024 + 1024) + opt_.workers * (1024 + 4 * kMaxBurst * nports) + 4096;
@@ -128,22 +150,23 @@ Status LiveRun::setup(const std::vector<std::string>& eal_given) {
         ports_.push_back(*port);
     }
 
-    auto rs = compile_ruleset(net_, settings_, {.version = ++version_});
+    auto rs = compile_ruleset(*net_, settings_, {.version = ++version_});
     if (!rs) return rs.error();
     slot_ = std::make_unique<RulesetSlot>(opt_.workers);
     std::vector<std::string> labels;
     for (const auto& p : topo_.ports) labels.push_back(p.label);
     bool logging = opt_.log.any();
-    if (logging) log_.keep_version(version_, *rs);
+    if (logging) log_.keep_version(version_, *rs, net_);
     slot_->publish(std::move(*rs));
 
-    sharder_ = std::make_unique<FlowSharder>(net_);
+    sharder_ = std::make_unique<FlowSharder>(*net_);
+    sharder_slot_.current.store(sharder_.get(), std::memory_order_release);
     shared_.topology = &topo_;
     shared_.slot = slot_.get();
     shared_.pool = pool_;
     shared_.workers = opt_.workers;
     shared_.shard = shard_by_sharder;
-    shared_.shard_ctx = sharder_.get();
+    shared_.shard_ctx = &sharder_slot_;
     shared_.settings = settings_;
     shared_.capacity = opt_.capacity;
     shared_.log = logging;
@@ -198,28 +221,37 @@ LiveCounters LiveRun::counters() {
 
 // ---- live changes (the control thread) ------------------------------------------------------
 
-Result<Published> LiveRun::publish(Network next, std::string what) {
+Result<Published> LiveRun::publish(std::shared_ptr<const Network> next, std::string what) {
     Published p;
     p.applied = std::move(what);
     auto t0 = std::chrono::steady_clock::now();
-    auto rs = compile_ruleset(next, settings_, {.version = version_ + 1});
+    auto rs = compile_ruleset(*next, settings_, {.version = version_ + 1});
     if (!rs) return make_error(rs.error().message);
     p.compile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     ++version_;
-    if (shared_.log) log_.keep_version(version_, *rs);
+    if (shared_.log) log_.keep_version(version_, *rs, next);
+    // The flow sharder of the new model first (addresses it owns may have changed), then the
+    // ruleset; after publish() returns no worker reads the old sharder.
+    auto sharder = std::make_unique<FlowSharder>(*next);
+    sharder_slot_.current.store(sharder.get(), std::memory_order_release);
     p.publish_ms = slot_->publish(std::move(*rs)).swap_to_quiescent_ms;
+    sharder_ = std::move(sharder);
+    // Every worker now runs this version: older ones are freed once their records are written.
+    if (shared_.log) log_.retire_before(version_);
     net_ = std::move(next);
     ++publishes_;
     p.version = version_;
+    log_msgs_.info("published ruleset version " + std::to_string(version_) + " (" + p.applied + ")",
+                   {{"ruleset_version", version_}, {"change", p.applied}, {"compile_ms", p.compile_ms}, {"publish_ms", p.publish_ms}});
     return p;
 }
 
 Result<Published> LiveRun::apply(const std::string& action, const json& params) {
     std::lock_guard<std::mutex> lock(model_mu_);
-    Network next = net_;
+    Network next = *net_;
     auto eff = apply_action(next, action, params);
     if (!eff) return make_error(eff.error().message, eff.error().code);
-    return publish(std::move(next), action);
+    return publish(std::make_shared<const Network>(std::move(next)), action);
 }
 
 Result<Published> LiveRun::reload(const std::string& path) {
@@ -228,9 +260,9 @@ Result<Published> LiveRun::reload(const std::string& path) {
     if (!loaded) return make_error(loaded.error().str());
     // Ports were laid out for the first network: the subnets behind them must stay.
     if (Status s = check_attachments(*loaded, opt_.specs); !s) return s.error();
-    if (loaded->enis.size() != net_.enis.size())
-        err_ << "vpcfw run: reload: the ENI set changed; ports keep the ENI layout of the first network\n";
-    return publish(std::move(*loaded), "reload");
+    if (loaded->enis.size() != net_->enis.size())
+        log_msgs_.warning("reload: the ENI set changed; ports keep the ENI layout of the first network");
+    return publish(std::make_shared<const Network>(std::move(*loaded)), "reload");
 }
 
 json LiveRun::flows() {
@@ -245,7 +277,7 @@ json LiveRun::flows() {
                       {"action", e.action == Action::Accept ? "ACCEPT" : "DROP"},
                       {"in_port", e.in_port >= 0 ? topo_.ports[e.in_port].label : ""}};
             if (e.out_port >= 0) f["out_port"] = topo_.ports[e.out_port].label;
-            if (e.to_eni != Verdict::kNoEni && e.to_eni < net_.enis.size()) f["to"] = net_.enis[e.to_eni].id;
+            if (e.to_eni != Verdict::kNoEni && e.to_eni < net_->enis.size()) f["to"] = net_->enis[e.to_eni].id;
             flows.push_back(f);
         }
         // The connection-tracking table itself (per ENI, §4) and the NAT mappings.
@@ -253,7 +285,7 @@ json LiveRun::flows() {
             return (a.is_v4() ? a.str() : "[" + a.str() + "]") + ":" + std::to_string(port);
         };
         for (const auto& c : w->snapshot_connections()) {
-            json j = {{"worker", w->id()}, {"eni", c.eni < net_.enis.size() ? net_.enis[c.eni].id : "?"},
+            json j = {{"worker", w->id()}, {"eni", c.eni < net_->enis.size() ? net_->enis[c.eni].id : "?"},
                       {"proto", c.proto}, {"local", ep(c.local, c.lport)}, {"remote", ep(c.remote, c.rport)},
                       {"opened", c.opened_by_local ? "outbound" : "inbound"}, {"established", c.established},
                       {"packets_out", c.pkts_out}, {"packets_in", c.pkts_in}, {"last_seen", c.last_seen},
@@ -261,7 +293,7 @@ json LiveRun::flows() {
             conns.push_back(j);
         }
         for (const auto& n : w->snapshot_nat()) {
-            json j = {{"worker", w->id()}, {"nat", n.nat < net_.nat_gateways.size() ? net_.nat_gateways[n.nat].id : "?"},
+            json j = {{"worker", w->id()}, {"nat", n.nat < net_->nat_gateways.size() ? net_->nat_gateways[n.nat].id : "?"},
                       {"proto", n.proto}, {"inside", ep(n.inside, n.inside_port)}, {"outside", ep(n.nat_ip, n.nat_port)},
                       {"remote", ep(n.remote, n.rport)}, {"last_seen", n.last_seen}};
             nats.push_back(j);
@@ -270,17 +302,60 @@ json LiveRun::flows() {
     return json{{"flows", flows}, {"connections", conns}, {"nat", nats}};
 }
 
+// The rules' answer (the reference evaluator on the live model), then what the worker that
+// owns the flow holds for it now: its connection-tracking entries (docs/semantics.md §4) and NAT
+// mappings (§7), with the seconds each has left, as notes.
 Decision LiveRun::explain(const Packet& packet, const std::string& from) {
     std::lock_guard<std::mutex> lock(model_mu_);
-    ReferenceEvaluator ref(net_, settings_);
-    return ref.evaluate(packet, from, wall_seconds());
+    ReferenceEvaluator ref(*net_, settings_);
+    double now = wall_seconds();
+    Decision d = ref.evaluate(packet, from, now);
+    if (workers_.empty()) return d;
+    FlowKey key = parsed_from_packet(packet, OriginSpec{}, now).key;
+    const FlowSharder* sharder = sharder_slot_.current.load(std::memory_order_acquire);
+    unsigned w = sharder->worker_of(key, opt_.workers);
+    std::vector<FlowEntry> entries;
+    if (w >= workers_.size() || !workers_[w]->snapshot_flows(entries)) return d;
+    uint16_t sp = packet.has_ports() ? packet.sport : packet.icmp_id, dp = packet.has_ports() ? packet.dport : packet.icmp_id;
+    // Addresses compared in the network's own form (a public or Elastic IP as its private
+    // address), as the tables hold them.
+    auto canon = [&](const IpAddr& a) {
+        bool owned = false;
+        return sharder->canonical(a, owned);
+    };
+    IpAddr src = canon(packet.src), dst = canon(packet.dst);
+    auto ends = [&](const IpAddr& a0, uint16_t ap, const IpAddr& b0, uint16_t bp) {
+        IpAddr a = canon(a0), b = canon(b0);
+        bool icmp = packet.is_icmp();   // ICMP entries keep the identifier on one side only
+        auto port = [&](uint16_t x, uint16_t y) { return icmp || x == y; };
+        return (a == src && b == dst && port(ap, sp) && port(bp, dp)) || (a == dst && b == src && port(ap, dp) && port(bp, sp));
+    };
+    auto left = [&](double t) { return std::to_string(static_cast<long long>(std::max(0.0, t - now))) + " s left"; };
+    std::string wid = "live (worker " + std::to_string(w) + "): ";
+    size_t found = 0;
+    for (const auto& c : workers_[w]->snapshot_connections())
+        if (c.proto == packet.proto && ends(c.local, c.lport, c.remote, c.rport) && found++ < 8)
+            d.notes.push_back(wid + "tracked at " + (c.eni < net_->enis.size() ? net_->enis[c.eni].id : "?") + ", opened " +
+                              (c.opened_by_local ? "outbound" : "inbound") + (c.established ? ", established" : "") + ", " +
+                              left(c.expires));
+    for (const auto& n : workers_[w]->snapshot_nat())
+        if (n.proto == packet.proto && (ends(n.inside, n.inside_port, n.remote, n.rport) || ends(n.nat_ip, n.nat_port, n.remote, n.rport)) &&
+            found++ < 8)
+            d.notes.push_back(wid + "NAT " + (n.nat < net_->nat_gateways.size() ? net_->nat_gateways[n.nat].id : "?") + " maps " +
+                              n.inside.str() + ":" + std::to_string(n.inside_port) + " to " + n.nat_ip.str() + ":" +
+                              std::to_string(n.nat_port) + ", idle " +
+                              std::to_string(static_cast<long long>(std::max(0.0, now - n.last_seen))) + " s");
+    if (found == 0) d.notes.push_back(wid + "no tracked connection or NAT mapping for this flow");
+    return d;
 }
 
 // ---- running -------------------------------------------------------------------------------
 
 void LiveRun::drain_logs() {
     if (!shared_.log) return;
-    for (const auto& w : workers_) log_.drain(*w->log());
+    std::vector<LogQueue*> queues;
+    for (const auto& w : workers_) queues.push_back(w->log());
+    log_.drain_all(queues);
     log_.flush();
 }
 
@@ -312,7 +387,7 @@ void LiveRun::launch_workers() {
 
 int LiveRun::main(const std::vector<std::string>& eal_given) {
     if (Status s = setup(eal_given); !s) {
-        err_ << "vpcfw run: " << s.error().str() << "\n";
+        log_msgs_.error(s.error().str());
         teardown();
         return kExitRuntime;
     }
@@ -331,11 +406,25 @@ int LiveRun::main(const std::vector<std::string>& eal_given) {
     if (metrics_endpoint_.is_open())
         metrics_ = std::thread([this] { metrics_endpoint_.serve([this] { return prometheus_text(counters()); }, stopping_); });
 
-    err_ << "vpcfw run: " << opt_.workers << " worker(s), " << ports_.size() << " port(s)";
-    for (size_t p = 0; p < ports_.size(); ++p) err_ << (p ? ", " : ": ") << topo_.ports[p].label << " [" << ports_[p].driver << "]";
-    if (!opt_.control.empty()) err_ << "; control " << opt_.control;
-    if (opt_.metrics_port) err_ << "; metrics http://127.0.0.1:" << opt_.metrics_port << "/metrics";
-    err_ << "; ruleset version " << version_ << "\n" << std::flush;
+    if (!eal_rt_.dir.empty()) {
+        std::string msg = "EAL file prefix " + eal_rt_.prefix + ", runtime directory " + eal_rt_.dir +
+                          (own_runtime_dir_ ? " (removed at exit)" : "") + "; telemetry ";
+        msg += eal_rt_.telemetry_socket.empty() ? "off"
+                                                : "socket " + eal_rt_.telemetry_socket + " (dpdk-telemetry.py -f " + eal_rt_.prefix + ")";
+        log_msgs_.info(msg, {{"prefix", eal_rt_.prefix}, {"runtime_dir", eal_rt_.dir}, {"telemetry_socket", eal_rt_.telemetry_socket}});
+    }
+    std::ostringstream start;
+    json port_list = json::array();
+    start << opt_.workers << " worker(s), " << ports_.size() << " port(s)";
+    for (size_t p = 0; p < ports_.size(); ++p) {
+        start << (p ? ", " : ": ") << topo_.ports[p].label << " [" << ports_[p].driver << "]";
+        port_list.push_back({{"port", topo_.ports[p].label}, {"driver", ports_[p].driver}});
+    }
+    if (!opt_.control.empty()) start << "; control " << opt_.control;
+    if (opt_.metrics_port) start << "; metrics http://127.0.0.1:" << opt_.metrics_port << "/metrics";
+    start << "; ruleset version " << version_;
+    log_msgs_.info(start.str(), {{"workers", opt_.workers}, {"ports", port_list}, {"control", opt_.control},
+                                 {"metrics_port", opt_.metrics_port}, {"ruleset_version", version_}});
 
     started_ = wall_seconds();
     double next_stats = started_ + opt_.stats_interval;
@@ -344,7 +433,8 @@ int LiveRun::main(const std::vector<std::string>& eal_given) {
         double now = wall_seconds();
         if (opt_.duration > 0 && now - started_ >= opt_.duration) break;
         if (opt_.stats_interval > 0 && now >= next_stats) {
-            err_ << stats_line(counters(), now - started_) << std::flush;
+            LiveCounters c = counters();
+            log_msgs_.stats(stats_line(c, now - started_), stats_json(c));
             next_stats += opt_.stats_interval;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -376,6 +466,8 @@ void LiveRun::teardown() {
     slot_.reset();
     if (pool_) rte_mempool_free(pool_);
     pool_ = nullptr;
+    if (own_runtime_dir_) remove_eal_runtime_dir(eal_rt_.dir);
+    own_runtime_dir_ = false;
 }
 
 } // namespace

@@ -2,7 +2,7 @@
 // the first ruleset, workers, outputs, control socket, metrics endpoint, telemetry),
 // launching the workers, the main loop (draining the workers' log records, the periodic
 // stats line, stop on SIGINT/SIGTERM or --duration), publishing new ruleset versions, and
-// teardown. The control-socket protocol is control/control_socket.hpp, the counters'
+// teardown (which removes the EAL runtime directory when vpcfw chose its prefix). The control-socket protocol is control/control_socket.hpp, the counters'
 // renderings control/live_stats.hpp, the decision outputs control/live_log.hpp, the
 // per-packet work dataplane/worker.hpp. Cold; runs on the main thread. Design: docs/run.md.
 #pragma once
@@ -14,6 +14,7 @@
 
 #include "control/control_socket.hpp"
 #include "control/live_log.hpp"
+#include "control/run_log.hpp"
 #include "dataplane/topology.hpp"
 #include "ruleset/model.hpp"
 
@@ -31,6 +32,7 @@ struct RunOptions {
     int metrics_port = 0;
     size_t capacity = 1u << 18;
     bool busy_poll = false;
+    LogFormat log_format = LogFormat::Text;   // --log-format: operational messages as text or JSON lines
 };
 
 // Runs `net` live between the ports of `opt` until stopped; `eal` are the EAL arguments

@@ -65,13 +65,22 @@ std::string prometheus_text(const LiveCounters& c) {
     }
     metric("port_packets_total", "counter", "frames per port and direction (ethdev statistics)");
     for (const auto& p : j["ports"]) {
-        std::string label = p["port"].get<std::string>();
-        std::string esc;
-        for (char ch : label) esc += (ch == '"' || ch == '\\') ? std::string("\\") + ch : std::string(1, ch);
+        std::string esc = prometheus_label(p["port"].get<std::string>());
         o << "vpcfw_port_packets_total{port=\"" << esc << "\",direction=\"rx\"} " << p["ipackets"] << "\n";
         o << "vpcfw_port_packets_total{port=\"" << esc << "\",direction=\"tx\"} " << p["opackets"] << "\n";
     }
     return o.str();
+}
+
+std::string prometheus_label(const std::string& value) {
+    std::string esc;
+    for (char ch : value) {
+        if (ch == '\\') esc += "\\\\";
+        else if (ch == '"') esc += "\\\"";
+        else if (ch == '\n') esc += "\\n";
+        else esc += ch;
+    }
+    return esc;
 }
 
 std::string stats_line(const LiveCounters& c, double elapsed) {
@@ -116,18 +125,41 @@ Status MetricsEndpoint::listen(int port) {
     return {};
 }
 
+std::string metrics_http_response(const std::string& request, const std::function<std::string()>& body_of) {
+    auto reply = [](const char* status, const std::string& type, const std::string& body, bool head) {
+        return std::string("HTTP/1.0 ") + status + "\r\nContent-Type: " + type + "\r\nContent-Length: " +
+               std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + (head ? "" : body);
+    };
+    size_t eol = request.find("\r\n");
+    if (eol == std::string::npos) eol = request.find('\n');
+    std::istringstream line(request.substr(0, eol));
+    std::string method, target, version;
+    if (eol == std::string::npos || !(line >> method >> target >> version) || version.rfind("HTTP/1.", 0) != 0)
+        return reply("400 Bad Request", "text/plain", "bad request\n", false);
+    std::string path = target.substr(0, target.find('?'));
+    if (path != "/metrics") return reply("404 Not Found", "text/plain", "not found: only /metrics is served\n", method == "HEAD");
+    if (method != "GET" && method != "HEAD")
+        return reply("405 Method Not Allowed", "text/plain", "only GET and HEAD\n", false);
+    return reply("200 OK", "text/plain; version=0.0.4", body_of(), method == "HEAD");
+}
+
 void MetricsEndpoint::serve(const std::function<std::string()>& body_of, const std::atomic<bool>& stopping) {
     while (!stopping.load()) {
         pollfd p{fd_, POLLIN, 0};
         if (poll(&p, 1, 200) <= 0) continue;
         int fd = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd < 0) continue;
+        // The request line (what the answer depends on) within a second and 2 KiB.
+        std::string request;
         char buf[2048];
-        pollfd q{fd, POLLIN, 0};
-        if (poll(&q, 1, 1000) > 0) (void)!read(fd, buf, sizeof buf);   // any request gets the metrics
-        std::string body = body_of();
-        std::string resp = "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: " +
-                           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+        for (int tries = 0; tries < 5 && request.find('\n') == std::string::npos && request.size() < sizeof buf; ++tries) {
+            pollfd q{fd, POLLIN, 0};
+            if (poll(&q, 1, 200) <= 0) continue;
+            ssize_t n = read(fd, buf, sizeof buf - request.size());
+            if (n <= 0) break;
+            request.append(buf, static_cast<size_t>(n));
+        }
+        std::string resp = metrics_http_response(request, body_of);
         // A client that stops reading holds the endpoint one second at most; one that is
         // gone is an error here, not a SIGPIPE.
         timeval one_second{1, 0};

@@ -53,8 +53,17 @@ std::string stats_line(const LiveCounters& c, double elapsed);
 // What `vpcfw run` prints on stdout when it stops.
 std::string stop_summary(const LiveCounters& c, double elapsed);
 
-// The Prometheus endpoint (--metrics-port): HTTP/1.0 on 127.0.0.1:PORT; any request gets
-// the metrics. One client at a time, each given at most a second to send its request and
+// A Prometheus label value as the text format writes it between quotes: backslash, double
+// quote and newline escaped (\\, \", \n).
+std::string prometheus_label(const std::string& value);
+
+// The endpoint's answer to one HTTP request (its bytes as read): `GET /metrics` (HTTP/1.x,
+// a query string allowed) gets 200 with `body()`, HEAD the same headers; another path 404,
+// another method 405, a request without a request line 400. A full HTTP/1.0 response.
+std::string metrics_http_response(const std::string& request, const std::function<std::string()>& body);
+
+// The Prometheus endpoint (--metrics-port): HTTP/1.0 on 127.0.0.1:PORT; only /metrics
+// (metrics_http_response). One client at a time, each given at most a second to send its request and
 // a second per blocked write of the reply; a client that leaves is never a SIGPIPE.
 class MetricsEndpoint {
 public:

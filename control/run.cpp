@@ -1,14 +1,17 @@
-// `vpcfw run` (control/run.hpp): its options (kRunHelp), the --port DEVARGS@ATTACH specs,
+// `vpcfw run` (control/run.hpp): its options (kRunHelp), the --port [NAME=]DEVARGS@ATTACH specs,
 // and the checks done before any DPDK setup (the network loads, the ports' topology
 // builds); then control/live_run.hpp runs it.
 #include "control/run.hpp"
 
+
 #include <algorithm>
+#include <cctype>
 #include <boost/program_options.hpp>
 #include <cmath>
 #include <iostream>
 #include <sstream>
 
+#include "control/cli_options.hpp"
 #include "control/live_run.hpp"
 #include "dataplane/topology.hpp"
 #include "pcap/flow_logs.hpp"
@@ -20,14 +23,26 @@ namespace vpcfw {
 
 namespace {
 
+// NAME=: a short label before the first '=', when that part is a name (DEVARGS never
+// start so: a PCI address starts with a digit, a vdev's '=' follows a ',').
+bool is_port_name(const std::string& s) {
+    if (s.empty() || s.size() > 32 || !std::isalpha(static_cast<unsigned char>(s[0]))) return false;
+    return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; });
+}
+
 Result<PortSpec> parse_spec(const std::string& text) {
-    size_t at = text.rfind('@');
-    if (at == std::string::npos || at == 0 || at + 1 == text.size())
-        return make_error("--port '" + text + "': expected DEVARGS@ATTACH[,ATTACH...], e.g. net_af_packet0,iface=veth0@subnet-0a1");
     PortSpec s;
     s.text = text;
-    s.devargs = text.substr(0, at);
-    std::stringstream ss(text.substr(at + 1));
+    std::string rest = text;
+    if (size_t eq = text.find('='); eq != std::string::npos && is_port_name(text.substr(0, eq))) {
+        s.name = text.substr(0, eq);
+        rest = text.substr(eq + 1);
+    }
+    size_t at = rest.rfind('@');
+    if (at == std::string::npos || at == 0 || at + 1 == rest.size())
+        return make_error("--port '" + text + "': expected [NAME=]DEVARGS@ATTACH[,ATTACH...], e.g. web=net_af_packet0,iface=veth0@subnet-0a1");
+    s.devargs = rest.substr(0, at);
+    std::stringstream ss(rest.substr(at + 1));
     for (std::string a; std::getline(ss, a, ',');)
         if (!a.empty()) s.attach.push_back(a);
     if (s.attach.empty()) return make_error("--port '" + text + "': nothing named after '@'");
@@ -43,7 +58,8 @@ const char* const kRunHelp =
     "discovery for each subnet's router (base + 1), for the ENI addresses of the model, and\n"
     "on the internet port for the public and Elastic IPs; it learns the MACs of hosts\n"
     "behind internet and attachment ports from what they send.\n\n"
-    "SPEC is DEVARGS@ATTACH[,ATTACH...]: DEVARGS a PCI address or a vdev\n"
+    "SPEC is [NAME=]DEVARGS@ATTACH[,ATTACH...]: NAME a short label for the port in stats,\n"
+    "decisions, logs and metrics (letters, digits, _ and -; default: SPEC), DEVARGS a PCI address or a vdev\n"
     "(net_af_packet0,iface=veth0  net_tap0  net_pcap0,...  net_ring0  net_memif0,...), ATTACH\n"
     "what is behind it: subnet ids, a VPC id (all its subnets), internet, or a\n"
     "tgw-attach-/vgw-/vpn-/pcx- id.\n\n"
@@ -68,13 +84,14 @@ int cmd_run(const std::vector<std::string>& all, std::ostream& out, std::ostream
 
     RunOptions opt;
     std::vector<std::string> specs;
+    std::string log_format;
     po::options_description desc(kRunHelp);
     desc.add_options()
         ("help,h", "this help")
         ("network,n", po::value<std::string>(&opt.network), "the network: a bundle file or a directory")
-        ("port,p", po::value<std::vector<std::string>>(&specs), "DEVARGS@ATTACH[,ATTACH...] (repeat for each port)")
+        ("port,p", po::value<std::vector<std::string>>(&specs), "[NAME=]DEVARGS@ATTACH[,ATTACH...] (repeat for each port)")
         ("workers,w", po::value<unsigned>(&opt.workers)->default_value(1), "worker threads/lcores; one RX/TX queue pair each per port")
-        ("decisions", po::value<std::string>(&opt.log.decisions), "write every decision as JSONL (INTERFACE.md), with the port and ruleset version")
+        ("decisions", po::value<std::string>(&opt.log.decisions), "write every decision as JSONL (docs/interface.md), with the port and ruleset version")
         ("flow-logs", po::value<std::string>(&opt.log.flow_logs), "write AWS VPC Flow Logs records")
         ("flow-log-format", po::value<std::string>(&opt.log.flow_log_format), "AWS ${field} list (default: version 2)")
         ("flow-log-interval", po::value<int>(&opt.log.flow_log_interval)->default_value(60), "aggregation interval, 60 or 600 s")
@@ -87,7 +104,10 @@ int cmd_run(const std::vector<std::string>& all, std::ostream& out, std::ostream
         ("metrics-port", po::value<int>(&opt.metrics_port)->default_value(0), "serve Prometheus metrics on 127.0.0.1:PORT")
         ("capacity", po::value<size_t>(&opt.capacity)->default_value(1u << 18), "state entries per worker (connections, NAT mappings)")
         ("duration", po::value<double>(&opt.duration)->default_value(0), "stop after S seconds (0: on SIGINT/SIGTERM)")
-        ("busy-poll", "never sleep when idle (lowest latency; a full core per worker)");
+        ("busy-poll", "never sleep when idle (lowest latency; a full core per worker)")
+        ("log-format", po::value<std::string>(&log_format)->default_value("text"),
+         "operational messages on stderr: text (vpcfw run: [warning: |error: ]MSG) or json (one {time, level, msg, ...} a line)");
+    add_quiet_option(desc);
     if (std::find(args.begin(), args.end(), "--help") != args.end() || std::find(args.begin(), args.end(), "-h") != args.end()) {
         out << desc << "\n";
         return kExitOk;
@@ -101,6 +121,11 @@ int cmd_run(const std::vector<std::string>& all, std::ostream& out, std::ostream
         return kExitUsage;
     }
     opt.busy_poll = vm.count("busy-poll") > 0;
+    if (log_format != "text" && log_format != "json") {
+        err << "vpcfw run: --log-format must be text or json\n";
+        return kExitUsage;
+    }
+    opt.log_format = log_format == "json" ? LogFormat::Json : LogFormat::Text;
     if (opt.network.empty() || specs.empty()) {
         err << "vpcfw run: --network NET and at least one --port SPEC are required (see `vpcfw run --help`)\n";
         return kExitUsage;
@@ -137,6 +162,11 @@ int cmd_run(const std::vector<std::string>& all, std::ostream& out, std::ostream
             err << "vpcfw run: " << ps.error().message << "\n";
             return kExitUsage;
         }
+        for (const auto& prev : opt.specs)
+            if (!ps->name.empty() && prev.name == ps->name) {
+                err << "vpcfw run: --port '" << s << "': the name '" << ps->name << "' is already used by --port '" << prev.text << "'\n";
+                return kExitUsage;
+            }
         opt.specs.push_back(*ps);
     }
     auto net = load_network(opt.network);
@@ -144,7 +174,9 @@ int cmd_run(const std::vector<std::string>& all, std::ostream& out, std::ostream
         err << "vpcfw run: " << net.error().str() << "\n";
         return kExitUsage;
     }
-    for (const auto& w : net->warnings) err << "warning: " << w.file << (w.where.empty() ? "" : ":" + w.where) << ": " << w.message << "\n";
+    RunLog log(err, opt.log_format);
+    for (const auto& w : net->warnings)
+        if (!(vm.count("quiet") && w.no_network_data)) log.warning(w.file + (w.where.empty() ? "" : ":" + w.where) + ": " + w.message, {{"file", w.file}, {"where", w.where}});
     if (auto topo = build_topology(*net, opt.specs); !topo) {
         err << "vpcfw run: " << topo.error().message << "\n";
         return kExitUsage;

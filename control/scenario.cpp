@@ -2,6 +2,8 @@
 // the clock, and compares each decision with the step's expectations.
 #include "control/scenario.hpp"
 
+#include <algorithm>
+
 #include <filesystem>
 
 #include "control/compiler.hpp"
@@ -193,6 +195,25 @@ Result<ScenarioResult> run_scenario_file(const std::string& path, const Scenario
             if (!diffs.empty()) {
                 r.pass = false;
                 for (const auto& m : diffs) r.message += (r.message.empty() ? "" : "; ") + m;
+            }
+        }
+        if (s.contains("expect_alerts")) {
+            // docs/interface.md: the rule references that must alert, in any order.
+            const auto& ea = s["expect_alerts"];
+            if (!ea.is_array()) return serr(path, where + "/expect_alerts", "must be a list of rule references");
+            std::vector<std::string> want, got = d.alerts;
+            for (const auto& x : ea) {
+                if (!x.is_string()) return serr(path, where + "/expect_alerts", "must be a list of rule references");
+                want.push_back(x.get<std::string>());
+            }
+            std::sort(want.begin(), want.end());
+            std::sort(got.begin(), got.end());
+            if (r.expect.is_null()) r.expect = nlohmann::json::object();
+            r.expect["alerts"] = want;
+            if (want != got) {
+                r.pass = false;
+                r.message += (r.message.empty() ? "" : "; ") + std::string("alerts: expected ") + nlohmann::json(want).dump() +
+                             ", got " + nlohmann::json(got).dump();
             }
         }
         if (!engineDiff.empty()) {

@@ -1,4 +1,4 @@
-// Scenario files (INTERFACE.md "Scenario files"): a network and timed steps with expected
+// Scenario files (docs/interface.md "Scenario files"): a network and timed steps with expected
 // decisions or `apply` actions. Runs each step through the reference evaluator and the
 // compiled pipeline, compares the two, and compares with the expectations.
 // Cold path; used by `vpcfw scenario` and the test suite.
@@ -30,7 +30,7 @@ struct ScenarioResult {
 
 struct ScenarioOptions {
     // Also run every step through the compiled pipeline and fail a step whose two
-    // decisions differ (INTERFACE.md: scenarios run through both evaluators).
+    // decisions differ (docs/interface.md: scenarios run through both evaluators).
     bool compiled = true;
 };
 

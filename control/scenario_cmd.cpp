@@ -18,7 +18,7 @@ namespace vpcfw {
 int cmd_scenario(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     po::options_description desc(
         "vpcfw scenario [--json] FILE...\n\n"
-        "Runs scenario files (INTERFACE.md \"Scenario files\"): each step's packet is evaluated\n"
+        "Runs scenario files (docs/interface.md \"Scenario files\"): each step's packet is evaluated\n"
         "at its time, `apply` steps change the live network, and every decision is compared\n"
         "with the step's `expect`. Prints one line per failing step and a summary; exits 1 if\n"
         "any step failed, 2 if a file is malformed.\n\noptions");

@@ -34,69 +34,85 @@ AclTables::~AclTables() = default;
 
 namespace {
 
-// Classifies up to kAclMaxBatch keys; a null context (no rules of that family) misses all.
-template <typename Key>
-void classify_chunk(const rte_acl_ctx* ctx, const Key* keys, uint32_t n, uint32_t* results) {
+// Classifies up to kAclMaxBatch side keys, kAclCategories results each; a null context
+// (no rules of that family and direction) misses all.
+template <typename Side>
+void classify_chunk(const rte_acl_ctx* ctx, const Side* keys, uint32_t n, uint32_t* results) {
     if (ctx == nullptr) {
-        std::fill(results, results + n, 0u);
+        std::fill(results, results + kAclCategories * n, 0u);
         return;
     }
     const uint8_t* data[kAclMaxBatch];
     for (uint32_t i = 0; i < n; ++i) data[i] = reinterpret_cast<const uint8_t*>(&keys[i]);
-    // Arguments are valid by construction (1 category, n <= 64), so this cannot fail.
-    rte_acl_classify(ctx, data, results, n, 1);
+    // Arguments are valid by construction (kAclCategories, n <= 64), so this cannot fail.
+    rte_acl_classify(ctx, data, results, n, kAclCategories);
 }
 
 } // namespace
 
-template <typename Key>
-void AclTables::nacl_batch(const rte_acl_ctx* ctx, std::span<const Key> keys,
-                           std::span<NaclVerdict> out) const {
-    uint32_t results[kAclMaxBatch];
+template <typename Side>
+void AclTables::side_batch(const rte_acl_ctx* ctx, std::span<const Side> keys, std::span<uint32_t> results) const {
     for (size_t done = 0; done < keys.size(); done += kAclMaxBatch) {
         uint32_t n = static_cast<uint32_t>(std::min<size_t>(kAclMaxBatch, keys.size() - done));
-        classify_chunk(ctx, keys.data() + done, n, results);
+        classify_chunk(ctx, keys.data() + done, n, results.data() + kAclCategories * done);
+    }
+}
+
+void AclTables::classify_side(bool egress, std::span<const AclSideKey4> keys, std::span<uint32_t> results) const {
+    side_batch(side4_[egress ? 1 : 0].get(), keys, results);
+}
+void AclTables::classify_side(bool egress, std::span<const AclSideKey6> keys, std::span<uint32_t> results) const {
+    side_batch(side6_[egress ? 1 : 0].get(), keys, results);
+}
+
+// Single questions: each key becomes a side key with only its layer's table set, and
+// goes to its direction's context (ctx[0] ingress, ctx[1] egress).
+template <typename Key, typename Fn>
+void AclTables::question_batch(const CtxPtr* ctx, std::span<const Key> keys, bool nacl, Fn&& take) const {
+    using Side = decltype(side_key_of(keys[0], nacl));
+    Side side[2][kAclMaxBatch];
+    uint32_t at[2][kAclMaxBatch];
+    uint32_t results[kAclCategories * kAclMaxBatch];
+    for (size_t done = 0; done < keys.size(); done += kAclMaxBatch) {
+        uint32_t n = static_cast<uint32_t>(std::min<size_t>(kAclMaxBatch, keys.size() - done));
+        uint32_t cnt[2] = {0, 0};
         for (uint32_t i = 0; i < n; ++i) {
-            NaclVerdict& v = out[done + i];
-            if (results[i] != 0) {
-                v.rule = RuleRef{results[i]};
-                v.allow = nacl_allow_[nacl_base_[v.rule.table()] + v.rule.index()] != 0;
-            } else {
-                const Key& k = keys[done + i];
-                RuleLayer layer = k.direction.host() == kAclEgress ? RuleLayer::NaclEgress
-                                                                    : RuleLayer::NaclIngress;
-                v.rule = RuleRef::make(layer, k.table.host(), RuleRef::kStarIndex);
-                v.allow = false;
-            }
+            int d = keys[done + i].direction.host() == kAclEgress ? 1 : 0;
+            side[d][cnt[d]] = side_key_of(keys[done + i], nacl);
+            at[d][cnt[d]++] = static_cast<uint32_t>(done + i);
+        }
+        for (int d : {0, 1}) {
+            if (cnt[d] == 0) continue;
+            classify_chunk(ctx[d].get(), side[d], cnt[d], results);
+            for (uint32_t j = 0; j < cnt[d]; ++j)
+                take(at[d][j], results[kAclCategories * j + (nacl ? kCatNacl : kCatSg)], d == 1);
         }
     }
 }
 
 template <typename Key>
-void AclTables::sg_batch(const rte_acl_ctx* ctx, std::span<const Key> keys,
-                         std::span<SgVerdict> out) const {
-    uint32_t results[kAclMaxBatch];
-    for (size_t done = 0; done < keys.size(); done += kAclMaxBatch) {
-        uint32_t n = static_cast<uint32_t>(std::min<size_t>(kAclMaxBatch, keys.size() - done));
-        classify_chunk(ctx, keys.data() + done, n, results);
-        for (uint32_t i = 0; i < n; ++i) {
-            out[done + i].rule = RuleRef{results[i]};
-            out[done + i].admit = results[i] != 0;
-        }
-    }
+void AclTables::nacl_batch(const CtxPtr* ctx, std::span<const Key> keys, std::span<NaclVerdict> out) const {
+    question_batch(ctx, keys, true, [&](uint32_t i, uint32_t result, bool egress) {
+        out[i] = nacl_verdict(result, keys[i].table.host(), egress);
+    });
+}
+
+template <typename Key>
+void AclTables::sg_batch(const CtxPtr* ctx, std::span<const Key> keys, std::span<SgVerdict> out) const {
+    question_batch(ctx, keys, false, [&](uint32_t i, uint32_t result, bool) { out[i] = sg_verdict(result); });
 }
 
 void AclTables::classify_nacl(std::span<const AclKey4> keys, std::span<NaclVerdict> out) const {
-    nacl_batch(nacl4_.get(), keys, out);
+    nacl_batch(side4_, keys, out);
 }
 void AclTables::classify_nacl(std::span<const AclKey6> keys, std::span<NaclVerdict> out) const {
-    nacl_batch(nacl6_.get(), keys, out);
+    nacl_batch(side6_, keys, out);
 }
 void AclTables::classify_sg(std::span<const AclKey4> keys, std::span<SgVerdict> out) const {
-    sg_batch(sg4_.get(), keys, out);
+    sg_batch(side4_, keys, out);
 }
 void AclTables::classify_sg(std::span<const AclKey6> keys, std::span<SgVerdict> out) const {
-    sg_batch(sg6_.get(), keys, out);
+    sg_batch(side6_, keys, out);
 }
 
 uint16_t AclTables::remote_set4(Be32 addr) const {

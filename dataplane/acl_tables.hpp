@@ -1,5 +1,5 @@
 // AclTables: the compiled security-group and network-ACL classifiers of one ruleset
-// version (rte_acl contexts per family, the address -> group-set map, the RuleRef side
+// version (rte_acl contexts per family and direction, NACL and SG rules as two categories; the address -> group-set map, the RuleRef side
 // table). Built only by control/acl_compiler (AclCompiler); immutable once built, so any
 // worker may call the const lookups concurrently. Lookups are hot: no allocation, no
 // locks, no logging; they trust their inputs (keys built with dataplane/acl_key.hpp).
@@ -67,6 +67,27 @@ public:
     void classify_sg(std::span<const AclKey4> keys, std::span<SgVerdict> out) const;
     void classify_sg(std::span<const AclKey6> keys, std::span<SgVerdict> out) const;
 
+    // Side classification (acl_key.hpp): one rte_acl_classify per 64 keys answers the
+    // NACL and SG questions of one side (egress: the source's, remote = destination;
+    // ingress: the destination's, remote = source) of each key;
+    // results[kAclCategories * i + kCatNacl / kCatSg] is key i's raw rte_acl answer
+    // (0 = no match). results.size() >= kAclCategories * keys.size().
+    void classify_side(bool egress, std::span<const AclSideKey4> keys, std::span<uint32_t> results) const;
+    void classify_side(bool egress, std::span<const AclSideKey6> keys, std::span<uint32_t> results) const;
+    // A raw NACL answer as a verdict (no match = the `*` deny of NACL `table`); an SG one.
+    NaclVerdict nacl_verdict(uint32_t result, uint16_t table, bool egress) const {
+        NaclVerdict v;
+        if (result != 0) {
+            v.rule = RuleRef{result};
+            v.allow = nacl_allow_[nacl_base_[v.rule.table()] + v.rule.index()] != 0;
+        } else {
+            v.rule = RuleRef::make(egress ? RuleLayer::NaclEgress : RuleLayer::NaclIngress, table,
+                                   RuleRef::kStarIndex);
+        }
+        return v;
+    }
+    static SgVerdict sg_verdict(uint32_t result) { return SgVerdict{RuleRef{result}, result != 0}; }
+
     // The group-set id of an ENI (dense index); 0 = no (existing) groups, admits nothing.
     uint16_t group_set_of_eni(uint32_t eni) const {
         return eni < eni_group_set_.size() ? eni_group_set_[eni] : 0;
@@ -99,8 +120,9 @@ private:
     };
     using CtxPtr = std::unique_ptr<rte_acl_ctx, CtxDeleter>;
 
-    // Contexts; null when the family has no rules (every key misses).
-    CtxPtr nacl4_, nacl6_, sg4_, sg6_;
+    // The side contexts [ingress, egress] per family (NACL and SG rules of that direction,
+    // one category each); null when there are no such rules (every key misses).
+    CtxPtr side4_[2], side6_[2];
     AclAlgorithm algorithm_ = AclAlgorithm::Default;
 
     // NACL entry actions and side table: entry i of NACL t is at nacl_base_[t] + i; the
@@ -129,10 +151,14 @@ private:
 
     Stats stats_;
 
+    template <typename Key, typename Fn>
+    void question_batch(const CtxPtr* ctx, std::span<const Key> keys, bool nacl, Fn&& take) const;
     template <typename Key>
-    void nacl_batch(const rte_acl_ctx* ctx, std::span<const Key> keys, std::span<NaclVerdict> out) const;
+    void nacl_batch(const CtxPtr* ctx, std::span<const Key> keys, std::span<NaclVerdict> out) const;
     template <typename Key>
-    void sg_batch(const rte_acl_ctx* ctx, std::span<const Key> keys, std::span<SgVerdict> out) const;
+    void sg_batch(const CtxPtr* ctx, std::span<const Key> keys, std::span<SgVerdict> out) const;
+    template <typename Side>
+    void side_batch(const rte_acl_ctx* ctx, std::span<const Side> keys, std::span<uint32_t> results) const;
 };
 
 } // namespace vpcfw

@@ -27,7 +27,7 @@ struct rte_fib6;
 
 namespace vpcfw {
 
-// Where a packet enters (INTERFACE.md "Origins"), resolved once per run or per step.
+// Where a packet enters (docs/interface.md "Origins"), resolved once per run or per step.
 struct OriginSpec {
     enum class Kind : uint8_t { Auto, Eni, Internet, Vgw, Pcx, TgwAttachment };
     Kind kind = Kind::Auto;

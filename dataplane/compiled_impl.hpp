@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "dataplane/addr_intervals.hpp"
 #include "dataplane/compiled.hpp"
 #include "dataplane/flat_map.hpp"
 #include "ruleset/model.hpp"
@@ -60,6 +61,7 @@ struct TgwNh {
     uint32_t attachment = kNone; // first target attachment
     bool blackhole = false;
     bool propagated = false;
+    bool bgp_any = false;      // §8 CHOICE tgw_bgp_any_destination: a learned default route
 };
 
 // A route table (VPC or TGW) compiled: one FIB per family whose next hop is index + 1
@@ -112,6 +114,7 @@ struct CompiledSubnet {
     uint32_t id = 0;
     uint32_t vpc = kNone;
     uint32_t nacl = kNone;
+    bool nacl_missing = false; // §5 CHOICE missing_nacl_default: the export has no NACL for it
     uint32_t rtb = kNone;
     uint32_t az = 0;           // symbol of the AZ name
     bool bpa_in = false, bpa_out = false;
@@ -154,6 +157,12 @@ struct CompiledAttachment {
     bool has_arrival_az = false;   // resource "vpc" and its first subnet is in the export:
     uint32_t arrival_az = 0;       //   that subnet's AZ symbol (from_tgw_attachment)
     uint32_t rtb = kNone;          // associated TGW route table
+    // §8 TGW peering: its TGW and the peer's (symbols), the peer side's table, and whether
+    // each side's TGW is in the export ([0] this side, [1] the peer's).
+    bool peering = false;
+    uint32_t tgw = 0, peer_tgw = 0;
+    uint32_t peer_rtb = kNone;
+    bool side_known[2] = {false, false};
     uint32_t subnet_begin = 0, subnet_end = 0;  // Impl::attachment_subnets[begin, end): its subnets in the export, in order
 };
 
@@ -225,6 +234,7 @@ struct CompiledRuleset::Impl {
     std::vector<IpAddr> subnet_routers6;
     std::vector<CompiledVpc> vpcs;
     std::vector<Cidr> vpc_cidrs;
+    AddrIntervals vpc_by_addr;   // address -> first VPC (model order) whose CIDRs contain it
     std::vector<CompiledNat> nats;
     std::vector<CompiledPeering> peerings;
     std::vector<CompiledAttachment> attachments;

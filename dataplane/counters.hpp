@@ -26,6 +26,7 @@ namespace vpcfw {
     X(flow_cache_misses, Counter, "packets that walked the path (new flow, new version, state change)") \
     X(classifications, Counter, "rte_acl lookups done")                                    \
     X(conntrack_full, Counter, "new flows refused because the connection table was full")  \
+    X(conntrack_reclaimed, Counter, "expired connection-tracking entries removed")          \
     X(conntrack_entries, Gauge, "live connection-tracking entries")                        \
     X(nat_mappings, Gauge, "live NAT gateway mappings")                                    \
     X(ruleset_version, Version, "ruleset version in use")

@@ -94,6 +94,28 @@ public:
         __builtin_prefetch(&s->value);
     }
 
+    // Slots by index, for a structure that keeps a reference to an entry (the flow cache
+    // keeps its connection entries' slots): an index is good until the entry moves (an
+    // erase before it in its run, or a growth), so the holder verifies what it finds there.
+    static constexpr size_t npos = ~size_t{0};
+    size_t slots() const { return cap_; }
+    size_t find_slot(const K& k, uint64_t h) const {
+        if (cap_ == 0) return npos;
+        for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+            const Slot& s = slots_[i];
+            if (!s.used) return npos;
+            if (std::memcmp(&s.key, &k, sizeof(K)) == 0) return i;
+        }
+    }
+    bool used_at(size_t i) const { return i < cap_ && slots_[i].used; }
+    const K& key_at(size_t i) const { return slots_[i].key; }
+    V& value_at(size_t i) { return slots_[i].value; }
+    void prefetch_slot(size_t i) const {   // every line of the slot (key and value)
+        if (i >= cap_) return;
+        __builtin_prefetch(&slots_[i]);
+        __builtin_prefetch(reinterpret_cast<const char*>(&slots_[i] + 1) - 1);
+    }
+
     V* find(const K& k) { return find(k, hash(k)); }
     V* find(const K& k, uint64_t h) {
         if (cap_ == 0) return nullptr;
@@ -176,6 +198,9 @@ private:
         size_t bytes = cap * sizeof(Slot);
         void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p == MAP_FAILED) throw std::bad_alloc();
+        // Big tables on transparent huge pages: a probe into a table of many MiB is
+        // otherwise a TLB miss as well as a cache miss.
+        if (bytes >= kHugeBytes) ::madvise(p, bytes, MADV_HUGEPAGE);
         slots_ = std::unique_ptr<Slot[], Free>(static_cast<Slot*>(p), Free{bytes});
     }
 
@@ -202,6 +227,10 @@ private:
         }
     }
 
+public:
+    static constexpr size_t kHugeBytes = size_t{4} << 20;
+
+private:
     struct Free {
         size_t bytes = 0;
         void operator()(Slot* p) const { ::munmap(p, bytes); }

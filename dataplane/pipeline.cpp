@@ -2,7 +2,7 @@
 // A burst goes through (1) flow-cache keys and hashes, slots prefetched; (2) entries found,
 // the connection state they rest on prefetched; (3) in input order, a flow-cache hit
 // (flow_cache.hpp, inlined here: the established path stays in this translation unit) or
-// the walk over the compiled tables (walk.cpp and walk_*.cpp, which follow SEMANTICS.md in
+// the walk over the compiled tables (walk.cpp and walk_*.cpp, which follow docs/semantics.md in
 // the same order as the reference evaluator, so a difference found by the differential
 // tests points at one function of each). Pipeline::Impl and the per-packet context:
 // pipeline_impl.hpp; the per-worker state: state_tables.hpp. Nothing here allocates after
@@ -59,7 +59,11 @@ void Pipeline::Impl::set_ruleset(const CompiledRuleset* r) {
     t = r ? &r->impl() : nullptr;
     counters.ruleset_version = r ? r->version() : 0;
     if (!r) return;
-    if (ct_count.size() < t->enis.size()) ct_count.resize(t->enis.size(), 0);
+    if (ct_count.size() < t->enis.size()) {
+        ct_count.resize(t->enis.size(), 0);
+        ct_next_expiry.resize(t->enis.size(), kNever);
+    }
+    forget_expiry_bounds();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -70,56 +74,80 @@ Pipeline::~Pipeline() = default;
 void Pipeline::set_ruleset(const CompiledRuleset* rs) { impl_->set_ruleset(rs); }
 const CompiledRuleset* Pipeline::ruleset() const { return impl_->rs; }
 
-void Pipeline::process_parsed(std::span<const ParsedPacket> burst, std::span<Verdict> out) {
-    Impl& m = *impl_;
-    size_t n = std::min({burst.size(), out.size(), static_cast<size_t>(kMaxBurst)});
-    m.reserve_for_burst(n);
+void Pipeline::Impl::run_burst(const ParsedPacket* burst, size_t n, const Verdict** out) {
+    reserve_for_burst(n);
     // Stage 1: flow-cache keys and hashes for the burst, slots prefetched.
-    CacheKey keys[kMaxBurst];
+    FlowEntry keys[kMaxBurst];
     uint64_t hashes[kMaxBurst];
     bool lookup[kMaxBurst];
     for (size_t i = 0; i < n; ++i) {
         const ParsedPacket& pp = burst[i];
-        lookup[i] = pp.reason == ParseReason::Ok && pp.key.frag == FragState::None && !(pp.key.flags & kKeyIcmpError);
+        lookup[i] = rs && pp.reason == ParseReason::Ok && pp.key.frag == FragState::None &&
+                    !(pp.key.flags & kKeyIcmpError);
         if (!lookup[i]) continue;
-        keys[i] = flow_cache_key(pp);
-        hashes[i] = FlowCacheMap::hash(keys[i]);
-        m.cache.prefetch_value(hashes[i]);
+        flow_entry_key(pp, keys[i]);
+        hashes[i] = flow_entry_hash(keys[i]);
+        cache.prefetch(hashes[i]);
     }
-    // Stage 2: find the entries (their slots are arriving) and prefetch the connection
-    // state they rest on.
-    FlowCacheEntry* entries[kMaxBurst];
+    // Stage 2: find the entries (their lines are arriving) and prefetch the connection
+    // entries they rest on, by slot.
+    FlowEntry* entries[kMaxBurst];
     for (size_t i = 0; i < n; ++i) {
-        entries[i] = lookup[i] ? m.cache.find(keys[i], hashes[i]) : nullptr;
-        if (FlowCacheEntry* e = entries[i])
-            for (unsigned j = 0; j < e->nct; ++j) m.conntrack.prefetch(e->ct_hash[j]);
+        FlowEntry* e = entries[i] = lookup[i] ? cache.find(keys[i], hashes[i]) : nullptr;
+        if (e && !(e->meta & kFlowRare))
+            for (unsigned j = 0; j < (e->meta & 3u); ++j) conntrack.prefetch_slot(get24(e->refs + 6 * j));
+    }
+    // Stage 2b: the SG/NACL questions of every packet that missed, one classify per side.
+    if (rs) {
+        bool miss[kMaxBurst];
+        for (size_t i = 0; i < n; ++i) miss[i] = lookup[i] && !entries[i];
+        pre.classify(*rs, burst, miss, n);
     }
     // Stage 3: in input order (state flows from one packet to the next): a cache hit, or
     // the walk over the compiled tables. An entry found in stage 2 may have been replaced
     // by an earlier packet's walk in this burst: look it up again after a miss.
-    PipelineCounters& k = m.counters;
+    PipelineCounters& k = counters;
     bool lookup_fresh = true;
     for (size_t i = 0; i < n; ++i) {
-        if (i > 0 && lookup[i] && !lookup_fresh) entries[i] = m.cache.find(keys[i], hashes[i]);
-        if (lookup[i] && m.rs && flow_cache_hit(burst[i], entries[i], out[i], m, m.rs->version())) {
+        if (i > 0 && lookup[i] && !lookup_fresh) entries[i] = cache.find(keys[i], hashes[i]);
+        advance_clock(burst[i].ts);
+        const Verdict* v = lookup[i] ? cache.hit(entries[i], burst[i], *this) : nullptr;
+        if (v) {
             ++k.flow_cache_hits;
         } else {
-            m.evaluate(burst[i], out[i], m.ctx);
+            pre.use(i);
+            evaluate(burst[i], walked[i], ctx);
+            pre.use_none();
+            v = &walked[i];
             ++k.flow_cache_misses;
             lookup_fresh = false;   // the walk may have inserted or moved cache entries
         }
+        out[i] = v;
         ++k.packets;
         k.bytes += burst[i].key.l3_len.host();
-        if (out[i].action == Action::Accept) ++k.accepted;
-        else ++k.dropped[static_cast<unsigned>(out[i].layer)];
+        if (v->action == Action::Accept) ++k.accepted;
+        else ++k.dropped[static_cast<unsigned>(v->layer)];
         if (burst[i].reason != ParseReason::Ok) ++k.parse_errors[static_cast<unsigned>(burst[i].reason)];
     }
-    m.counters.conntrack_entries = m.conntrack.size();
-    m.counters.nat_mappings = m.nat_out.size();
+    counters.conntrack_entries = conntrack.size();
+    counters.conntrack_reclaimed = reclaimed;
+    counters.nat_mappings = nat_out.size();
 }
 
-void Pipeline::process(std::span<const Frame> burst, std::span<Verdict> out, std::span<ParseResult> parsed) {
-    ParsedPacket pp[kMaxBurst];
+void Pipeline::process_parsed_refs(std::span<const ParsedPacket> burst, std::span<const Verdict*> out) {
+    size_t n = std::min({burst.size(), out.size(), static_cast<size_t>(kMaxBurst)});
+    impl_->run_burst(burst.data(), n, out.data());
+}
+
+void Pipeline::process_parsed(std::span<const ParsedPacket> burst, std::span<Verdict> out) {
+    size_t n = std::min({burst.size(), out.size(), static_cast<size_t>(kMaxBurst)});
+    const Verdict* refs[kMaxBurst];
+    impl_->run_burst(burst.data(), n, refs);
+    for (size_t i = 0; i < n; ++i) out[i] = *refs[i];
+}
+
+// The parse stage into the pipeline's own scratch (no per-burst construction).
+static size_t parse_burst(std::span<const Frame> burst, ParsedPacket* pp, std::span<ParseResult> parsed) {
     size_t n = std::min<size_t>(burst.size(), kMaxBurst);
     for (size_t i = 0; i < n; ++i) {
         const Frame& f = burst[i];
@@ -132,7 +160,25 @@ void Pipeline::process(std::span<const Frame> burst, std::span<Verdict> out, std
         pp[i].ts = f.ts;
         if (i < parsed.size()) parsed[i] = r;
     }
-    process_parsed(std::span<const ParsedPacket>(pp, n), out);
+    return n;
+}
+
+void Pipeline::process_refs(std::span<const Frame> burst, std::span<const Verdict*> out, std::span<ParseResult> parsed) {
+    size_t n = parse_burst(burst.first(std::min(burst.size(), out.size())), impl_->parsed, parsed);
+    impl_->run_burst(impl_->parsed, n, out.data());
+}
+
+void Pipeline::process(std::span<const Frame> burst, std::span<Verdict> out, std::span<ParseResult> parsed) {
+    size_t n = parse_burst(burst.first(std::min(burst.size(), out.size())), impl_->parsed, parsed);
+    const Verdict* refs[kMaxBurst];
+    impl_->run_burst(impl_->parsed, n, refs);
+    for (size_t i = 0; i < n; ++i) out[i] = *refs[i];
+}
+
+void Pipeline::reserve(size_t flows) {
+    Impl& m = *impl_;
+    m.cache.reserve(flows);
+    m.conntrack.reserve(2 * flows);
 }
 
 const PipelineCounters& Pipeline::counters() const { return impl_->counters; }

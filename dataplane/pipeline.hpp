@@ -1,5 +1,5 @@
 // Pipeline: the compiled fast path of one worker. Bursts of frames (or already-parsed
-// packets) in, one Verdict per packet out, over the whole AWS path of SEMANTICS.md, with
+// packets) in, one Verdict per packet out, over the whole AWS path of docs/semantics.md, with
 // this worker's own connection tracking, NAT, egress-only, appliance and fragment state.
 // A Pipeline belongs to one thread; it reads the current CompiledRuleset (immutable,
 // shared by all workers) and picks up a newer version between bursts. Hot path: no
@@ -47,6 +47,9 @@ ParsedPacket parsed_from_packet(const Packet& p, OriginSpec origin, double ts);
 
 inline constexpr uint32_t kMaxBurst = 64;
 
+// Pipeline has process_refs() / reserve() (for code built against older trees).
+#define VPCFW_PIPELINE_VERDICT_REFS 1
+
 // One connection-tracking entry as `vpcfw ctl flows` shows it (cold copies).
 struct ConnectionInfo {
     uint32_t eni = 0;              // dense ENI index (the entry is per ENI, §4)
@@ -87,6 +90,15 @@ public:
     void process(std::span<const Frame> burst, std::span<Verdict> out, std::span<ParseResult> parsed = {});
     // Evaluates up to kMaxBurst parsed packets, in order (state flows from one to the next).
     void process_parsed(std::span<const ParsedPacket> burst, std::span<Verdict> out);
+    // The same without copying verdicts: out[i] points at packet i's verdict (the flow
+    // cache's own for an established flow), valid until the next process*() or
+    // set_ruleset() call on this Pipeline. The hot path of a worker.
+    void process_refs(std::span<const Frame> burst, std::span<const Verdict*> out, std::span<ParseResult> parsed = {});
+    void process_parsed_refs(std::span<const ParsedPacket> burst, std::span<const Verdict*> out);
+
+    // Sizes the flow cache and connection tracking for `flows` flows now, so that no table
+    // grows while they arrive (cold: allocates; call between bursts).
+    void reserve(size_t flows);
 
     const PipelineCounters& counters() const;
     size_t tracked_entries() const;

@@ -5,7 +5,7 @@
 // stage of the walk uses, and the walk's functions, which follow the reference evaluator
 // function by function (same names). Definitions: the burst stages and the public API in
 // pipeline.cpp (with the flow-cache hit inlined from flow_cache.hpp), the walk of one packet
-// in walk.cpp and its sections in walk_*.cpp (one per SEMANTICS.md section, mirroring
+// in walk.cpp and its sections in walk_*.cpp (one per docs/semantics.md section, mirroring
 // ruleset/ref_*.cpp). Every name is a pre-interned symbol and every model fact a compiled
 // array (compiled_impl.hpp); nothing here allocates after construction.
 #pragma once
@@ -16,6 +16,7 @@
 #include <rte_fib.h>
 #include <rte_fib6.h>
 
+#include "dataplane/burst_classify.hpp"
 #include "dataplane/compiled_impl.hpp"
 #include "dataplane/flow_cache.hpp"
 #include "dataplane/pipeline.hpp"
@@ -29,15 +30,22 @@ using namespace pipeline_detail;
 struct Pipeline::Impl : StateTables {
     const CompiledRuleset* rs = nullptr;
     PipelineCounters counters;
-    FlowCacheMap cache;
+    FlowCache cache;
+    BurstClassify pre;   // the burst's first-hop SG/NACL answers (burst_classify.hpp)
+    // Burst scratch, constructed once: the parse stage's output and the verdicts of the
+    // packets that walked (a hit's verdict is the cache's own).
+    ParsedPacket parsed[kMaxBurst];
+    Verdict walked[kMaxBurst];
 
-    Impl(const Settings& s, size_t capacity) : StateTables(s, capacity) { cache.reset(capacity / 2 + 16, kInitial); }
+    Impl(const Settings& s, size_t capacity) : StateTables(s, capacity) { cache.reset(capacity / 2 + 16); }
     // Room for every insert a burst of n packets can make (the cache's and the state's).
     void reserve_for_burst(size_t n) {
-        cache.reserve(n);
+        if (rs) cache.begin_burst(n, rs->version());
         StateTables::reserve_for_burst(n);
     }
     void set_ruleset(const CompiledRuleset* r);
+    // The burst stages: verdict references out (the cache's, or walked[i]).
+    void run_burst(const ParsedPacket* burst, size_t n, const Verdict** out);
 
     // ---- per-packet context (fixed arrays; nothing allocates) ----------------------------
     struct Ctx : PendingState {
@@ -45,13 +53,14 @@ struct Pipeline::Impl : StateTables {
         double now = 0;
         int depth = 0;
         bool arrived_via_peering = false, arrived_from_edge = false, arrived_from_tgw = false;
+        bool arrived_via_tgw_peering = false;
         uint32_t arrival_az = 0;
         bool last_sg_tracked = false, last_sg_seen = false;
         bool overflow = false;
-        bool cacheable = true;   // the verdict may be served from the flow cache (see CacheKey)
+        bool cacheable = true;   // the verdict may be served from the flow cache (see FlowEntry)
         void reset() {
             depth = 0;
-            arrived_via_peering = arrived_from_edge = arrived_from_tgw = auto_tracked = false;
+            arrived_via_peering = arrived_from_edge = arrived_from_tgw = arrived_via_tgw_peering = auto_tracked = false;
             arrival_az = 0;
             nct = nnat = neigw = napp = 0;
             last_sg_tracked = last_sg_seen = overflow = false;
@@ -67,6 +76,9 @@ struct Pipeline::Impl : StateTables {
     }
     void note(Ctx& c, uint32_t sym) {
         if (c.v->note_count < kVerdictMaxNotes) c.v->notes[c.v->note_count++] = sym;
+    }
+    void sg_rule(Ctx& c, uint32_t sym) {
+        if (c.v->sg_rule_count < kVerdictMaxSgRules) c.v->sg_rules[c.v->sg_rule_count++] = sym;
     }
     static void choice(Ctx& c, uint16_t bit) { c.v->choices |= bit; }
     bool drop(Ctx& c, Layer layer, uint32_t reason, uint32_t rule = 0) {
@@ -195,7 +207,8 @@ struct Pipeline::Impl : StateTables {
     bool arrive_over_peering(Ctx& c, uint32_t vpc, uint32_t pcx, const Packet& p);
     uint32_t attachment_subnet_in_az(const CompiledAttachment& a, uint32_t azSym) const;
     bool via_tgw(Ctx& c, uint32_t subnet, const RouteNh& r, const Packet& p);
-    bool tgw_route(Ctx& c, uint32_t arrivalIdx, const Packet& p);
+    bool tgw_route(Ctx& c, uint32_t arrivalIdx, const Packet& p, bool peerSide = false);
+    bool via_tgw_peering(Ctx& c, uint32_t outIdx, uint32_t here, uint32_t rule, const Packet& p);
     bool via_vgw(Ctx& c, uint32_t subnet, const RouteNh& r, const Packet& p);
     bool via_endpoint(Ctx& c, uint32_t subnet, const RouteNh& r, const Packet& p);
 };

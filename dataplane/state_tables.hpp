@@ -4,7 +4,8 @@
 // appliance-mode AZs (§8) and first fragments (§11); their key builders; the changes a walk
 // makes pending until its packet is accepted (PendingState); and StateTables, the
 // fixed-capacity FlatMaps that hold them with their expiry rules (lazy: liveness checked
-// on every use). Internal to the pipeline's translation units; the types live in
+// on every use; at capacity, a sweep guarded by a per-ENI bound on the earliest expiry);
+// and the replay clock. Internal to the pipeline's translation units; the types live in
 // vpcfw::pipeline_detail (the reference evaluator has its own of the same names).
 #pragma once
 
@@ -39,6 +40,9 @@ struct CtEntry {
     double last_seen;
     uint32_t pkts_out, pkts_in;
     bool opened_by_local, seen_reply, established, fin_local, fin_remote, rst;
+    // The flow cache reaches this entry by its slot and checks this tag (flow_cache.hpp):
+    // 0 until a cache entry refers to it, then unique among live entries (24 bits).
+    uint32_t cache_tag;
 };
 struct NatKey {
     uint32_t nat;
@@ -188,6 +192,14 @@ struct StateTables {
 
     FlatMap<CtKey, CtEntry> conntrack;
     std::vector<uint32_t> ct_count;              // live entries per ENI
+    // Per ENI, a time before which none of its entries expires (a lower bound of every
+    // entry's last_seen + timeout; exact right after a sweep). A sweep of an ENI at its
+    // capacity runs only when the clock has passed it, so a flood that keeps a full table
+    // refused costs O(1) per packet instead of a scan of the table per packet. The same
+    // entries are reclaimed as by an unconditional sweep: none could have expired before.
+    std::vector<double> ct_next_expiry;
+    double ct_next_expiry_any = kNever;          // the least of ct_next_expiry
+    static constexpr double kNever = 1e300;
     FlatMap<NatKey, NatEntry> nat_out;
     FlatMap<NatInsideKey, NatKey> nat_in;
     FlatMap<NatSeenKey, NatKey> nat_seen;
@@ -197,6 +209,15 @@ struct StateTables {
     FlatMap<EigwKey, double> eigw;
     FlatMap<ApplianceKey, uint32_t> appliance_az;
     double last_nat_sweep = -1e300;               // time of the latest mapping creation attempt
+    // The replay clock (docs/replay.md, "Time"): the latest packet time this worker has
+    // seen. Every packet is judged at it, so time never runs backwards for any state: an
+    // older timestamp neither expires an entry nor moves its last-seen time back. The
+    // reference evaluator keeps the same clock (ref::State::clock).
+    double clock = -1e300;
+    double advance_clock(double ts) {
+        if (ts > clock) clock = ts;
+        return clock;
+    }
 
     // Tables start small and grow (between bursts, reserve_for_burst) up to their limits,
     // so a worker's memory follows the flows it has seen.
@@ -244,15 +265,73 @@ struct StateTables {
         return eni < t->enis.size() ? t->enis[eni].timeouts : ConntrackTimeouts{};
     }
     uint32_t& count_of(uint32_t eni) {
-        if (eni >= ct_count.size()) ct_count.resize(eni + 1, 0);  // only after a new version grew the ENI list
+        if (eni >= ct_count.size()) {   // only after a new version grew the ENI list
+            ct_count.resize(eni + 1, 0);
+            ct_next_expiry.resize(eni + 1, kNever);
+        }
         return ct_count[eni];
     }
+    // After an entry was created or refreshed (its timeout may have shortened: FIN, RST).
+    // The bound is kept 1 ms early, so that rounding in last_seen + timeout never makes it
+    // later than the expiry test (now - last_seen > timeout) says.
+    static constexpr double kBoundMargin = 1e-3;
+    double expiry_bound(const CtKey& k, const CtEntry& e) const { return e.last_seen + ct_timeout(k, e) - kBoundMargin; }
+    void note_expiry(const CtKey& k, const CtEntry& e) {
+        count_of(k.eni);
+        double x = expiry_bound(k, e);
+        if (x < ct_next_expiry[k.eni]) ct_next_expiry[k.eni] = x;
+        if (x < ct_next_expiry_any) ct_next_expiry_any = x;
+    }
+    // A new version may shorten per-ENI timeouts: the bounds no longer hold until the next
+    // sweep of each ENI.
+    void forget_expiry_bounds() {
+        for (double& x : ct_next_expiry) x = -kNever;
+        ct_next_expiry_any = -kNever;
+    }
+    // Removes the expired entries of one ENI (eni = UINT32_MAX: of every ENI, when the
+    // table itself is at its limit), unless no entry can have expired yet.
     void ct_sweep(uint32_t eni, double now) {
+        bool all = eni == UINT32_MAX;
+        if (!all) count_of(eni);
+        if (now <= (all ? ct_next_expiry_any : ct_next_expiry[eni])) return;
+        if (all) {
+            for (double& x : ct_next_expiry) x = kNever;
+        } else {
+            ct_next_expiry[eni] = kNever;
+        }
         conntrack.sweep([&](const CtKey& k, const CtEntry& e) {
-            if (k.eni != eni || now - e.last_seen <= ct_timeout(k, e)) return false;
-            if (count_of(eni) > 0) --count_of(eni);
+            if (!all && k.eni != eni) return false;
+            count_of(k.eni);
+            if (now - e.last_seen <= ct_timeout(k, e)) {   // live: the test of ct_find
+                double x = expiry_bound(k, e);
+                if (x < ct_next_expiry[k.eni]) ct_next_expiry[k.eni] = x;
+                return false;
+            }
+            if (count_of(k.eni) > 0) --count_of(k.eni);
+            ++reclaimed;
             return true;
         });
+        ct_next_expiry_any = kNever;
+        for (double x : ct_next_expiry)
+            if (x < ct_next_expiry_any) ct_next_expiry_any = x;
+    }
+    uint64_t reclaimed = 0;   // expired entries removed (PipelineCounters::conntrack_reclaimed)
+    // The next CtEntry::cache_tag. When 24 bits run out every tag is reset to 0 and the
+    // flow cache forgets every entry (tag_wrapped), so a tag never names two entries.
+    static constexpr uint32_t kTagLimit = 1u << 24;
+    uint32_t ct_tag_next = 1;
+    bool tag_wrapped = false;
+    uint32_t ct_tag(CtEntry& e) {
+        if (e.cache_tag) return e.cache_tag;
+        if (ct_tag_next >= kTagLimit) {
+            conntrack.sweep([](const CtKey&, CtEntry& x) {
+                x.cache_tag = 0;
+                return false;
+            });
+            ct_tag_next = 1;
+            tag_wrapped = true;
+        }
+        return e.cache_tag = ct_tag_next++;
     }
     CtEntry* ct_find(const CtKey& k, double now) { return ct_find(k, decltype(conntrack)::hash(k), now); }
     CtEntry* ct_find(const CtKey& k, uint64_t h, double now) {
@@ -261,6 +340,7 @@ struct StateTables {
         if (now - e->last_seen > ct_timeout(k, *e)) {
             conntrack.erase(k);
             if (count_of(k.eni) > 0) --count_of(k.eni);
+            ++reclaimed;
             return nullptr;
         }
         return e;

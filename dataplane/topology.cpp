@@ -25,7 +25,7 @@ Result<Topology> build_topology(const Network& net, const std::vector<PortSpec>&
     std::vector<int> subnet_port(net.subnets.size(), -1);
     for (size_t p = 0; p < specs.size(); ++p) {
         LivePort lp;
-        lp.label = specs[p].text;
+        lp.label = specs[p].name.empty() ? specs[p].text : specs[p].name;
         std::vector<Idx> vpcs;
         bool internet = false;
         for (const auto& a : specs[p].attach) {

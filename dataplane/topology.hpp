@@ -19,9 +19,10 @@
 
 namespace vpcfw {
 
-// One --port as given: DEVARGS@ATTACH[,ATTACH...] (control/run.cpp parses the text).
+// One --port as given: [NAME=]DEVARGS@ATTACH[,ATTACH...] (control/run.cpp parses the text).
 struct PortSpec {
     std::string text, devargs;
+    std::string name;                  // NAME=, the port's label when given
     std::vector<std::string> attach;   // subnet / VPC / attachment ids, or "internet"
 };
 
@@ -31,7 +32,7 @@ struct LivePort {
     uint8_t mac[6] = {};           // the port's own MAC: the router's, on the wire
     Kind kind = Kind::Subnet;
     OriginSpec origin;             // Auto on subnet ports; Internet / attachment given
-    std::string label;             // SPEC as given, for stats
+    std::string label;             // NAME, else SPEC as given: in stats, decisions, logs, metrics
     std::vector<std::string> attachment_ids;   // tgw-attach-/vgw-/vpn- ids behind it
     std::vector<IpAddr> routers;   // base + 1 of every subnet CIDR behind it (ARP/ND)
     // Private addresses answered here (ENIs of the VPCs behind the port) -> ENI index; a

@@ -84,6 +84,7 @@ Decision to_decision(const Verdict& v, const Names& names, std::string flow) {
     for (unsigned b = 0; b < std::size(kChoiceNames); ++b)
         if (v.choices & (1u << b)) d.choices.emplace_back(kChoiceNames[b]);
     for (unsigned i = 0; i < v.note_count && i < kVerdictMaxNotes; ++i) d.notes.push_back(names.name(v.notes[i]));
+    for (unsigned i = 0; i < v.sg_rule_count && i < kVerdictMaxSgRules; ++i) d.sg_rules.push_back(names.name(v.sg_rules[i]));
     return d;
 }
 
@@ -147,6 +148,10 @@ Verdict from_decision(const Decision& d, Names& names) {
         if (v.note_count == kVerdictMaxNotes) break;
         v.notes[v.note_count++] = names.intern(n, SymKind::Note);
     }
+    for (const auto& r : d.sg_rules) {
+        if (v.sg_rule_count == kVerdictMaxSgRules) break;
+        v.sg_rules[v.sg_rule_count++] = names.intern(r, SymKind::SgRule);
+    }
     return v;
 }
 
@@ -172,6 +177,7 @@ std::vector<std::string> decision_differences(const Decision& a, const Decision&
     cmp("tracked", a.tracked ? "true" : "false", b.tracked ? "true" : "false");
     cmp("path", join(a.path), join(b.path));
     cmp("notes", join(a.notes), join(b.notes));
+    cmp("sg_rules", join(a.sg_rules), join(b.sg_rules));
     auto ca = a.choices, cb = b.choices;
     std::sort(ca.begin(), ca.end());
     std::sort(cb.begin(), cb.end());

@@ -76,20 +76,24 @@ enum ChoiceBit : uint16_t {
     kChoiceCaptureAtInstance = 1u << 0,
     kChoiceFragmentWindow = 1u << 1,
     kChoiceIcmpErrorsNeedRule = 1u << 2,
-    kChoiceNatPort = 1u << 3,
-    kChoicePrefixListTie = 1u << 4,
-    kChoiceUntrackedFlows = 1u << 5,
-    kChoiceVpnBgpAny = 1u << 6,
-    kChoiceVpnTunnelStatus = 1u << 7,
+    kChoiceMissingNaclDefault = 1u << 3,
+    kChoiceNatPort = 1u << 4,
+    kChoicePrefixListTie = 1u << 5,
+    kChoiceTgwBgpAny = 1u << 6,
+    kChoiceUntrackedFlows = 1u << 7,
+    kChoiceVpnBgpAny = 1u << 8,
+    kChoiceVpnTunnelStatus = 1u << 9,
 };
 inline constexpr const char* kChoiceNames[] = {
-    "capture_at_instance", "fragment_window", "icmp_errors_need_rule", "nat_port",
-    "prefix_list_tie_lowest_id", "untracked_flows", "vpn_bgp_any_destination",
+    "capture_at_instance", "fragment_window", "icmp_errors_need_rule", "missing_nacl_default",
+    "nat_port",
+    "prefix_list_tie_lowest_id", "tgw_bgp_any_destination", "untracked_flows", "vpn_bgp_any_destination",
     "vpn_ignore_tunnel_status",
 };
 
 inline constexpr unsigned kVerdictMaxPath = 40;   // hops kept; longer paths are cut (flag)
 inline constexpr unsigned kVerdictMaxNotes = 3;
+inline constexpr unsigned kVerdictMaxSgRules = 4;  // SG rules kept (Decision::sg_rules)
 
 struct Verdict {
     Action action = Action::Drop;
@@ -100,6 +104,7 @@ struct Verdict {
     uint8_t note_count = 0;
     uint8_t nat_family = 0;          // 0: no translation; 4 or 6
     uint8_t nat_has_port = 0;
+    uint8_t sg_rule_count = 0;
     uint16_t choices = 0;            // ChoiceBit
     Be16 nat_port;
     uint32_t reason = 0;             // symbols (0 = none)
@@ -110,6 +115,7 @@ struct Verdict {
     Be32 nat_addr[4];
     uint32_t path[kVerdictMaxPath];
     uint32_t notes[kVerdictMaxNotes];
+    uint32_t sg_rules[kVerdictMaxSgRules];   // Decision::sg_rules, as symbols
     // ACCEPT only: the packet as it leaves towards `to`, after every translation on the
     // path (IGW 1:1 NAT, NAT gateway SNAT or de-NAT), in FlowKey's form (IPv4 in word 0,
     // network order); the ICMP query identifier in out_icmp_id. `to_eni` is the dense

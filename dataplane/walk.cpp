@@ -14,7 +14,7 @@ void Pipeline::Impl::evaluate(const ParsedPacket& in, Verdict& v, Ctx& c) {
     v = Verdict{};
     c.reset();
     c.v = &v;
-    c.now = in.ts;
+    c.now = clock;   // advanced to in.ts unless time went backwards (process_parsed)
     if (in.reason != ParseReason::Ok) {
         // Nothing to infer an origin from; an explicit origin is reported as given.
         drop(c, Layer::Parse, t->sym_parse[static_cast<unsigned>(in.reason) & 15]);
@@ -143,7 +143,7 @@ void Pipeline::Impl::evaluate(const ParsedPacket& in, Verdict& v, Ctx& c) {
     v.tracked = ok && c.last_sg_seen && c.last_sg_tracked;
     if (ok && c.cacheable && !c.overflow && p.frag == Frag::None &&
         !(p.is_icmp() && is_icmp_error(p.proto, p.icmp_type))) {
-        flow_cache_store(cache, flow_cache_key(in), c, v, rs->version());
+        cache.store(in, *this, c, v);
     }
     if (p.frag == Frag::First) {
         FragKey k = zeroed<FragKey>();

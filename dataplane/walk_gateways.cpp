@@ -1,5 +1,5 @@
 // The compiled walk (dataplane/pipeline_impl.hpp): internet, egress-only and NAT gateways
-// (SEMANTICS.md §7). Outbound through an IGW (1:1 NAT to the public IP, Block Public
+// (docs/semantics.md §7). Outbound through an IGW (1:1 NAT to the public IP, Block Public
 // Access), through an egress-only IGW (IPv6, replies only), and through a NAT gateway (port
 // choice, mappings in this worker's StateTables, idle timeout and RST) with its replies.
 // Mirrors ruleset/ref_gateways.cpp.

@@ -1,5 +1,5 @@
-// The compiled walk (dataplane/pipeline_impl.hpp): network ACLs (SEMANTICS.md §5), one
-// rte_acl classification per check; the first matching entry decides, the default entry
+// The compiled walk (dataplane/pipeline_impl.hpp): network ACLs (docs/semantics.md §5), the
+// burst's classification of the check (burst_classify.hpp) or one rte_acl classification; the first matching entry decides, the default entry
 // denies. Mirrors ruleset/ref_network_acls.cpp.
 #include "dataplane/pipeline_impl.hpp"
 
@@ -10,6 +10,7 @@ namespace vpcfw {
 bool Pipeline::Impl::nacl_check(Ctx& c, uint32_t subnet, bool egress, const Packet& p) {
     Layer layer = egress ? Layer::NaclEgress : Layer::NaclIngress;
     uint32_t acl_idx = t->subnets[subnet].nacl;
+    if (t->subnets[subnet].nacl_missing) choice(c, kChoiceMissingNaclDefault);  // §5 CHOICE
     if (acl_idx == kNone) return drop(c, layer, R(Reason::DefaultDeny), t->sym_nacl_none[egress]);
     const AclTables& acl = rs->acl();
     const IpAddr& remote = egress ? p.dst : p.src;
@@ -20,12 +21,12 @@ bool Pipeline::Impl::nacl_check(Ctx& c, uint32_t subnet, bool egress, const Pack
         Be32 r;
         std::memcpy(&r.raw, remote.bytes.data(), 4);
         AclKey4 k = make_acl_key4(p.proto, static_cast<uint16_t>(acl_idx), dir, r, 0, l4);
-        acl.classify_nacl(std::span<const AclKey4>(&k, 1), std::span<NaclVerdict>(&nv, 1));
+        if (!pre.nacl(acl, k, nv)) acl.classify_nacl(std::span<const AclKey4>(&k, 1), std::span<NaclVerdict>(&nv, 1));
     } else {
         Be32 r[4];
         std::memcpy(r, remote.bytes.data(), 16);
         AclKey6 k = make_acl_key6(p.proto, static_cast<uint16_t>(acl_idx), dir, r, 0, l4);
-        acl.classify_nacl(std::span<const AclKey6>(&k, 1), std::span<NaclVerdict>(&nv, 1));
+        if (!pre.nacl(acl, k, nv)) acl.classify_nacl(std::span<const AclKey6>(&k, 1), std::span<NaclVerdict>(&nv, 1));
     }
     ++counters.classifications;
     if (nv.rule.is_star() || !nv.rule.valid()) return drop(c, layer, R(Reason::DefaultDeny), t->sym_nacl_star[egress][acl_idx]);

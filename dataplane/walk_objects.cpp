@@ -1,5 +1,5 @@
 // The compiled walk (dataplane/pipeline_impl.hpp): finding the model's objects by address
-// (SEMANTICS.md §1: which ENI owns an address, which VPC holds it, which public IP maps to
+// (docs/semantics.md §1: which ENI owns an address, which VPC holds it, which public IP maps to
 // which ENI) and the traffic AWS never filters (§9), as lookups in the CompiledRuleset's
 // maps and arrays. Mirrors ruleset/ref_objects.cpp.
 #include "dataplane/pipeline_impl.hpp"
@@ -54,10 +54,11 @@ bool Pipeline::Impl::in_vpc(uint32_t vpc, const IpAddr& a) const {
     return false;
 }
 
+// The reference scans the VPCs in model order; the compiler swept their CIDRs into
+// intervals labelled with the first containing VPC (addr_intervals.hpp).
 uint32_t Pipeline::Impl::vpc_containing(const IpAddr& a) const {
-    for (uint32_t i = 0; i < t->vpcs.size(); ++i)
-        if (in_vpc(i, a)) return i;
-    return kNone;
+    uint32_t v = t->vpc_by_addr.find(a);
+    return v == AddrIntervals::kMissing ? kNone : v;
 }
 
 bool Pipeline::Impl::owns_public(const IpAddr& a) const {

@@ -1,4 +1,4 @@
-// The compiled walk (dataplane/pipeline_impl.hpp): origins (SEMANTICS.md §2) and packets
+// The compiled walk (dataplane/pipeline_impl.hpp): origins (docs/semantics.md §2) and packets
 // arriving from outside. Which ENI or outside side sent a packet (its MAC, the compiled
 // outside routes, else the internet), captures read as seen at an instance (back through
 // the IGW, a NAT gateway or a gateway endpoint), and the arrivals through an IGW / EIGW, a

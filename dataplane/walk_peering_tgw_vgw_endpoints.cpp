@@ -1,5 +1,5 @@
 // The compiled walk (dataplane/pipeline_impl.hpp): peering, Transit Gateway, virtual
-// private gateways and VPC endpoints (SEMANTICS.md §8). Peering (non-transitive, delivery
+// private gateways and VPC endpoints (docs/semantics.md §8). Peering (non-transitive, delivery
 // only in the peer VPC), the TGW (attachments, compiled route tables, appliance mode), the
 // VGW towards VPN/Direct Connect, and gateway / GWLB endpoints.
 // Mirrors ruleset/ref_peering_tgw_vgw_endpoints.cpp.
@@ -75,17 +75,20 @@ bool Pipeline::Impl::via_tgw(Ctx& c, uint32_t subnet, const RouteNh& r, const Pa
     return tgw_route(c, r.target, p);
 }
 
-bool Pipeline::Impl::tgw_route(Ctx& c, uint32_t arrivalIdx, const Packet& p) {
+bool Pipeline::Impl::tgw_route(Ctx& c, uint32_t arrivalIdx, const Packet& p, bool peerSide) {
     const CompiledAttachment& arrival = t->attachments[arrivalIdx];
     if (++c.depth > 8) return drop(c, Layer::Tgw, R(Reason::Loop));
-    if (arrival.rtb == kNone) return drop_step(c, Layer::Tgw, Reason::NoRoute, t->sym_att_unassoc[arrivalIdx]);
-    uint32_t ti = arrival.rtb;
+    uint32_t ti = peerSide ? arrival.peer_rtb : arrival.rtb;
+    if (ti == kNone) return drop_step(c, Layer::Tgw, Reason::NoRoute, t->sym_att_unassoc[arrivalIdx]);
+    uint32_t here = peerSide ? arrival.peer_tgw : arrival.tgw;
     const TgwNh* r = fib_lookup(t->tgw_tables[ti], p.dst);
     if (!r) return drop_step(c, Layer::Tgw, Reason::NoRoute, t->sym_tgw_none[ti]);
+    if (r->bgp_any) choice(c, kChoiceTgwBgpAny);   // §8 CHOICE tgw_bgp_any_destination
     if (r->blackhole) return drop_step(c, Layer::Tgw, Reason::Blackhole, r->rule);
     path(c, r->rule);
     const CompiledAttachment* out = r->attachment == kNone ? nullptr : &t->attachments[r->attachment];
     if (!out || !out->available) return drop_step(c, Layer::Tgw, Reason::AttachmentNotAvailable, r->rule);
+    if (out->peering) return via_tgw_peering(c, r->attachment, here, r->rule, p);
     if (!out->to_exported_vpc) return accept(c, t->sym_att[r->attachment], p);
     uint32_t az = c.arrival_az;
     if (out->appliance_mode) {
@@ -111,6 +114,17 @@ bool Pipeline::Impl::tgw_route(Ctx& c, uint32_t arrivalIdx, const Packet& p) {
     c.arrived_from_tgw = true;
     c.auto_tracked = true;
     return route_from_subnet(c, outSubnet, kNone, p);
+}
+
+// §8 TGW peering (ruleset/ref_peering_tgw_vgw_endpoints.cpp via_tgw_peering).
+bool Pipeline::Impl::via_tgw_peering(Ctx& c, uint32_t outIdx, uint32_t here, uint32_t rule, const Packet& p) {
+    const CompiledAttachment& out = t->attachments[outIdx];
+    if (c.arrived_via_tgw_peering) return drop_step(c, Layer::Tgw, Reason::PeeringNotTransitive, rule);
+    bool peerSide = out.tgw == here;
+    if (!out.side_known[peerSide ? 1 : 0]) return accept(c, t->sym_att[outIdx], p);
+    path(c, t->sym_att[outIdx]);
+    c.arrived_via_tgw_peering = true;
+    return tgw_route(c, outIdx, p, peerSide);
 }
 
 bool Pipeline::Impl::via_vgw(Ctx& c, uint32_t subnet, const RouteNh& r, const Packet& p) {

@@ -1,4 +1,4 @@
-// The compiled walk (dataplane/pipeline_impl.hpp): the path inside a VPC (SEMANTICS.md §3)
+// The compiled walk (dataplane/pipeline_impl.hpp): the path inside a VPC (docs/semantics.md §3)
 // and routing (§6). A packet leaving an ENI (SG egress), the subnet's route table (one
 // rte_fib lookup: ranks were settled at compile time), the route's target (local, an ENI,
 // or one of the gateways of §7/§8), and delivery to an ENI (NACL in, SG in, appliances).

@@ -1,7 +1,7 @@
 // The compiled walk (dataplane/pipeline_impl.hpp): security groups and connection tracking
-// (SEMANTICS.md §4). The untracked-flow predicate from the compiled any-peer rules, the
-// per-ENI connection key, the SG check at an ENI (connection state first, then one rte_acl
-// classification) and the commit of its pending entries once a packet is accepted.
+// (docs/semantics.md §4). The untracked-flow predicate from the compiled any-peer rules, the
+// per-ENI connection key, the SG check at an ENI (connection state first, then the burst's
+// classification of the question, or one rte_acl classification) and the commit of its pending entries once a packet is accepted.
 // Mirrors ruleset/ref_security_groups.cpp.
 #include "dataplane/pipeline_impl.hpp"
 
@@ -83,16 +83,23 @@ bool Pipeline::Impl::sg_check(Ctx& c, uint32_t eniIdx, bool egress, const Packet
     SgVerdict sv;
     uint16_t gs = acl.group_set_of_eni(eniIdx);
     uint16_t dir = egress ? kAclEgress : kAclIngress;
+    // The burst's answer when it asked this question (burst_classify.hpp), else one key.
     if (remote.is_v4()) {
         Be32 r;
         std::memcpy(&r.raw, remote.bytes.data(), 4);
-        AclKey4 k = make_acl_key4(p.proto, gs, dir, r, acl.remote_set(remote), l4);
-        acl.classify_sg(std::span<const AclKey4>(&k, 1), std::span<SgVerdict>(&sv, 1));
+        AclKey4 k = make_acl_key4(p.proto, gs, dir, r, 0, l4);
+        if (!pre.sg(acl, k, sv)) {
+            k.remote_set = Be16::from_host(acl.remote_set(remote));
+            acl.classify_sg(std::span<const AclKey4>(&k, 1), std::span<SgVerdict>(&sv, 1));
+        }
     } else {
         Be32 r[4];
         std::memcpy(r, remote.bytes.data(), 16);
-        AclKey6 k = make_acl_key6(p.proto, gs, dir, r, acl.remote_set(remote), l4);
-        acl.classify_sg(std::span<const AclKey6>(&k, 1), std::span<SgVerdict>(&sv, 1));
+        AclKey6 k = make_acl_key6(p.proto, gs, dir, r, 0, l4);
+        if (!pre.sg(acl, k, sv)) {
+            k.remote_set = Be16::from_host(acl.remote_set(remote));
+            acl.classify_sg(std::span<const AclKey6>(&k, 1), std::span<SgVerdict>(&sv, 1));
+        }
     }
     ++counters.classifications;
     if (!sv.admit) return drop(c, layer, R(Reason::NoMatchingRule), e.groups);
@@ -105,11 +112,13 @@ bool Pipeline::Impl::sg_check(Ctx& c, uint32_t eniIdx, bool egress, const Packet
     bool mayCreate = !errorAboutFlow &&
                      !(p.is_icmp() && is_icmp_query(p.proto, p.icmp_type) && !is_icmp_request(p.proto, p.icmp_type));
     if (tracked && mayCreate && count_of(eniIdx) >= cfg.conntrack_capacity_per_eni) ct_sweep(eniIdx, c.now);
+    if (tracked && mayCreate && conntrack.at_limit()) ct_sweep(UINT32_MAX, c.now);   // the worker's table (--capacity)
     if (tracked && mayCreate && (count_of(eniIdx) >= cfg.conntrack_capacity_per_eni || conntrack.at_limit())) {
         ++counters.conntrack_full;
         return drop(c, Layer::Conntrack, R(Reason::TableFull));
     }
     path(c, t->sym_sg_pass[egress][sv.rule.table()]);
+    if (const uint32_t* rs = t->rule_sym.find(sv.rule.raw)) sg_rule(c, *rs);
     push_ct(c, PendingCt{key, egress, mayCreate, tracked, p.tcp_flags, p.icmp_type});
     c.last_sg_seen = true;
     c.last_sg_tracked = tracked;
@@ -140,6 +149,7 @@ void Pipeline::Impl::commit_ct(Ctx& c) {
             if (pc.tcp_flags & kTcpRst) ce->rst = true;
             if (pc.tcp_flags & kTcpFin) (pc.egress ? ce->fin_local : ce->fin_remote) = true;
         }
+        note_expiry(pc.key, *ce);
     }
     if (c.last_sg_seen && c.auto_tracked) c.last_sg_tracked = true;
 }

@@ -209,6 +209,7 @@ void Worker::poll_once(double now) {
 void Worker::process_local(double now) {
     uint32_t n = n_local_;
     n_local_ = 0;
+    const uint64_t probe_t0 = shared_.probes ? rte_rdtsc() : 0;
     if (!rs_) {   // no ruleset yet: nothing is judged, nothing passes
         for (uint32_t i = 0; i < n; ++i) rte_pktmbuf_free(local_[i]);
         return;
@@ -262,6 +263,7 @@ void Worker::process_local(double now) {
         }
         if (pr.ok()) note_flow(pr, v, pi, out, bytes, now);
     }
+    if (shared_.probes) shared_.probes[id_].record(rte_rdtsc() - probe_t0, n);
 }
 
 void Worker::note_flow(const ParseResult& pr, const Verdict& v, uint16_t in_port, int16_t out_port, uint32_t bytes,

@@ -19,6 +19,7 @@
 #include <memory>
 #include <vector>
 
+#include "dataplane/burst_probe.hpp"
 #include "dataplane/compiled.hpp"
 #include "dataplane/flow_key.hpp"
 #include "dataplane/log_queue.hpp"
@@ -69,6 +70,7 @@ struct WorkerShared {
     size_t capacity = 1u << 20;    // state entries per worker
     bool log = false;              // fill the log queues
     bool busy_poll = false;        // never sleep when idle
+    BurstProbe* probes = nullptr;  // `vpcfw bench`: one per worker, burst cycles (null: off)
     std::atomic<bool> stop{false};
 };
 

@@ -14,22 +14,27 @@ CompiledReplayEngine::CompiledReplayEngine(std::shared_ptr<const CompiledRuleset
     pipe_.set_ruleset(rs_.get());
 }
 
-void CompiledReplayEngine::evaluate(std::span<const Frame> frames, std::span<const ParseResult> parsed,
-                                    std::span<Verdict> out) {
-    ParsedPacket batch[kMaxBurst];
-    for (size_t base = 0; base < frames.size(); base += kMaxBurst) {
-        size_t n = std::min<size_t>(kMaxBurst, frames.size() - base);
+void CompiledReplayEngine::evaluate(const Frame* frames, const ParseResult* parsed, std::span<const uint32_t> which,
+                                    Verdict* out) {
+    for (size_t base = 0; base < which.size(); base += kMaxBurst) {
+        size_t n = std::min<size_t>(kMaxBurst, which.size() - base);
+        const uint32_t* w = which.data() + base;
         for (size_t i = 0; i < n; ++i) {
-            const ParseResult& r = parsed[base + i];
-            ParsedPacket& p = batch[i];
+            const ParseResult& r = parsed[w[i]];
+            ParsedPacket& p = batch_[i];
             p.key = r.key;
             p.reason = r.reason;
             p.has_src_mac = r.has_src_mac;
             std::memcpy(p.src_mac, r.src_mac, 6);
-            p.origin = frames[base + i].origin;
-            p.ts = frames[base + i].ts;
+            p.origin = frames[w[i]].origin;
+            p.ts = frames[w[i]].ts;
         }
-        pipe_.process_parsed(std::span<const ParsedPacket>(batch, n), out.subspan(base, n));
+        // A run of consecutive packets (one worker: always) is written in place.
+        bool contiguous = w[n - 1] - w[0] == n - 1;
+        Verdict* dst = contiguous ? out + w[0] : scattered_;
+        pipe_.process_parsed(std::span<const ParsedPacket>(batch_, n), std::span<Verdict>(dst, n));
+        if (!contiguous)
+            for (size_t i = 0; i < n; ++i) out[w[i]] = scattered_[i];
     }
 }
 

@@ -14,13 +14,15 @@ namespace vpcfw {
 class CompiledReplayEngine final : public ReplayEngine {
 public:
     CompiledReplayEngine(std::shared_ptr<const CompiledRuleset> rs, const Settings& settings, size_t capacity);
-    void evaluate(std::span<const Frame> frames, std::span<const ParseResult> parsed, std::span<Verdict> out) override;
+    void evaluate(const Frame* frames, const ParseResult* parsed, std::span<const uint32_t> which, Verdict* out) override;
     const Names& names() const override { return rs_->names(); }
     const PipelineCounters& counters() const { return pipe_.counters(); }
 
 private:
     std::shared_ptr<const CompiledRuleset> rs_;
     Pipeline pipe_;
+    ParsedPacket batch_[kMaxBurst];   // one burst's input, built in place (not zeroed per burst)
+    Verdict scattered_[kMaxBurst];    // a burst's verdicts when its packets are not contiguous
 };
 
 } // namespace vpcfw

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ruleset/name_lookup.hpp"
 #include "ruleset/reference.hpp"
 #include "ruleset/output_text.hpp"
 
@@ -35,7 +36,13 @@ std::string decision_line(const DecisionLineHead& head, const Decision& d) {
         line += ",\"version\":" + std::to_string(live->version) + ",\"port\":" + json_text(live->port);
         if (live->out_port) line += ",\"out_port\":" + json_text(*live->out_port);
     }
-    return line + "," + body.substr(1);
+    line += "," + body.substr(1);
+    if (head.names)
+        if (auto n = names_in(*head.names, d); !n.empty()) {
+            line.pop_back();   // the decision's closing brace
+            line += ",\"names\":" + json_text(nlohmann::json(n)) + "}";
+        }
+    return line;
 }
 
 std::string decision_comment(uint64_t seq, const Decision& d) {

@@ -1,8 +1,9 @@
 // The one writer of decisions: a decision rendered as its decisions-JSONL line and as the
 // comment of its pcapng record, for replay (pcap/replay.cpp) and the live run
 // (control/live_log.cpp) alike, so the two cannot drift. A line is
-// {seq, ts, flow_id, [version, port, out_port,] ...decision_json(decision)}: the live-only
-// fields are written only when given. Field list: docs/decisions.md. Cold (output side);
+// {seq, ts, flow_id, [version, port, out_port,] ...decision_json(decision), [names]}: the
+// live-only fields are written only when given; names (id -> Name tag, ruleset/name_lookup.hpp)
+// when a network is given and an id of the decision has a Name tag. Field list: docs/decisions.md. Cold (output side);
 // pure functions, any thread may call them.
 #pragma once
 
@@ -11,6 +12,8 @@
 #include <string>
 
 #include "ruleset/decision.hpp"
+
+namespace vpcfw { struct Network; }
 
 namespace vpcfw {
 
@@ -30,6 +33,7 @@ struct DecisionLineHead {
     int64_t ts_ns = 0;                     // its time
     std::optional<uint64_t> flow_id;       // pcap/shard.hpp flow_id(); absent when it did not parse
     const LiveDecisionFields* live = nullptr;
+    const Network* names = nullptr;        // the network whose Name tags the line shows
 };
 
 // The decisions-JSONL line, without the newline.

@@ -25,17 +25,19 @@ const char* engine_name(EngineKind k);                       // "compiled" / "re
 class ReplayEngine {
 public:
     virtual ~ReplayEngine() = default;
-    // Evaluates a burst (at most kMaxBurst) of one worker's packets in input order:
-    // out[i] is the verdict of frames[i], whose parse result is parsed[i]. State carries
-    // from one packet to the next and from burst to burst.
-    virtual void evaluate(std::span<const Frame> frames, std::span<const ParseResult> parsed,
-                          std::span<Verdict> out) = 0;
+    // Evaluates one worker's packets of a chunk, in input order: `which` lists their
+    // indices (ascending) into the chunk's frames/parsed arrays, and out[which[j]] receives
+    // the verdict of frames[which[j]], whose parse result is parsed[which[j]]. Nothing is
+    // copied by the caller: the engine reads the chunk in place. State carries from one
+    // packet to the next and from call to call.
+    virtual void evaluate(const Frame* frames, const ParseResult* parsed, std::span<const uint32_t> which,
+                          Verdict* out) = 0;
     // The symbols the verdicts point into. Read by the driver's main thread only while no
     // evaluate() runs (names may grow during a burst).
     virtual const Names& names() const = 0;
 };
 
-// An origin of INTERFACE.md ("auto", an ENI id, "internet", a vgw-/pcx-/tgw-attach- id)
+// An origin of docs/interface.md ("auto", an ENI id, "internet", a vgw-/pcx-/tgw-attach- id)
 // as the pipeline's OriginSpec; an error names ids the network does not have.
 Result<OriginSpec> resolve_origin(const Network& net, std::string_view spec);
 // The origin back as text, as the reference evaluator takes it.

@@ -63,52 +63,18 @@ Result<FlowLogFormat> parse_flow_log_format(std::string_view text) {
     return fmt;
 }
 
-struct FlowLogWriter::Impl {
+// What the records read from one network: its ENIs by address, NAT gateways' ENIs and the
+// AWS service ranges. A live run changes the network (set_network); each record keeps the
+// view it was observed under, so a later change never renames it.
+struct FlowLogView {
+    std::shared_ptr<const Network> owned;   // empty when the caller owns the network (replay)
     const Network& net;
-    FlowLogFormat fmt;
-    int interval;
-    std::ostream& out;
     std::unordered_map<IpAddr, Idx, IpAddrHash> eni_of_addr;   // private, IPv6 and public addresses
     std::unordered_map<std::string, Idx> nat_eni;              // nat- id -> its ENI
     std::vector<bool> is_nat_eni;
     std::vector<std::pair<Cidr, std::string>> service_ranges;  // prefix-list entries -> AWS service
 
-    struct Key {
-        int64_t window;
-        Idx eni;
-        bool egress;
-        bool accept;
-        uint8_t proto;
-        IpAddr src, dst, psrc, pdst;
-        uint16_t sport, dport;
-        bool operator==(const Key&) const = default;
-    };
-    struct KeyHash {
-        size_t operator()(const Key& k) const noexcept {
-            IpAddrHash h;
-            size_t x = std::hash<int64_t>()(k.window) ^ (static_cast<size_t>(k.eni) << 20) ^
-                       (static_cast<size_t>(k.egress) << 1) ^ k.accept ^ (static_cast<size_t>(k.proto) << 8);
-            x = x * 1000003 ^ h(k.src);
-            x = x * 1000003 ^ h(k.dst);
-            x = x * 1000003 ^ h(k.psrc);
-            x = x * 1000003 ^ h(k.pdst);
-            return x * 1000003 ^ (static_cast<size_t>(k.sport) << 16 | k.dport);
-        }
-    };
-    struct Rec {
-        Key key;
-        uint64_t first_seq = 0;
-        uint64_t packets = 0, bytes = 0;
-        int64_t start = 0, end = 0;
-        uint8_t tcp_flags = 0;
-        std::string traffic_path = "-";
-        bool bpa = false;
-    };
-    std::unordered_map<Key, size_t, KeyHash> index;
-    std::vector<Rec> recs;
-    int64_t max_window = INT64_MIN;
-
-    Impl(const Network& n, FlowLogFormat f, int iv, std::ostream& o) : net(n), fmt(std::move(f)), interval(iv), out(o) {
+    FlowLogView(std::shared_ptr<const Network> own, const Network& n) : owned(std::move(own)), net(n) {
         is_nat_eni.assign(net.enis.size(), false);
         for (Idx i = 0; i < net.enis.size(); ++i) {
             const Eni& e = net.enis[i];
@@ -150,9 +116,63 @@ struct FlowLogWriter::Impl {
             if (c.contains(a)) return s;
         return "-";
     }
+};
+
+struct FlowLogWriter::Impl {
+    std::shared_ptr<const FlowLogView> view;   // the network records are observed under now
+    FlowLogFormat fmt;
+    int interval;
+    std::ostream& out;
+    std::unordered_map<std::string, uint32_t> eni_keys;   // ENI id -> Key::eni, stable across networks
+
+    struct Key {
+        int64_t window;
+        uint32_t eni;   // eni_keys: the same ENI keeps its key when the network changes
+        bool egress;
+        bool accept;
+        uint8_t proto;
+        IpAddr src, dst, psrc, pdst;
+        uint16_t sport, dport;
+        bool operator==(const Key&) const = default;
+    };
+    struct KeyHash {
+        size_t operator()(const Key& k) const noexcept {
+            IpAddrHash h;
+            size_t x = std::hash<int64_t>()(k.window) ^ (static_cast<size_t>(k.eni) << 20) ^
+                       (static_cast<size_t>(k.egress) << 1) ^ k.accept ^ (static_cast<size_t>(k.proto) << 8);
+            x = x * 1000003 ^ h(k.src);
+            x = x * 1000003 ^ h(k.dst);
+            x = x * 1000003 ^ h(k.psrc);
+            x = x * 1000003 ^ h(k.pdst);
+            return x * 1000003 ^ (static_cast<size_t>(k.sport) << 16 | k.dport);
+        }
+    };
+    struct Rec {
+        Key key;
+        std::shared_ptr<const FlowLogView> view;   // the network of its first packet
+        Idx eni = kNone;                           // the ENI in view->net
+        uint64_t first_seq = 0;
+        uint64_t packets = 0, bytes = 0;
+        int64_t start = 0, end = 0;
+        uint8_t tcp_flags = 0;
+        std::string traffic_path = "-";
+        bool bpa = false;
+    };
+    std::unordered_map<Key, size_t, KeyHash> index;
+    std::vector<Rec> recs;
+    int64_t max_window = INT64_MIN;
+
+    Impl(std::shared_ptr<const FlowLogView> v, FlowLogFormat f, int iv, std::ostream& o)
+        : view(std::move(v)), fmt(std::move(f)), interval(iv), out(o) {}
+
+    uint32_t eni_key(Idx e) {
+        return eni_keys.emplace(view->net.enis[e].id, static_cast<uint32_t>(eni_keys.size())).first->second;
+    }
+    Idx owner(const IpAddr& a) const { return view->owner(a); }
 
     // traffic-path of an egress record: the first gateway or ENI after `pos` in the path.
     std::string traffic_path_after(const Verdict& v, const Names& names, unsigned pos) const {
+        const Network& net = view->net;
         for (unsigned i = pos + 1; i < v.path_len; ++i) {
             const std::string& s = names.name(v.path[i]);
             if (s.rfind("igw-", 0) == 0 || s.rfind("eigw-", 0) == 0) return "2";
@@ -175,7 +195,7 @@ struct FlowLogWriter::Impl {
                  bool accept, const IpAddr& src, const IpAddr& dst, unsigned pos) {
         Key k;
         k.window = static_cast<int64_t>(std::floor(ts / interval));
-        k.eni = eni;
+        k.eni = eni_key(eni);
         k.egress = egress;
         k.accept = accept;
         k.proto = key.proto;
@@ -194,6 +214,8 @@ struct FlowLogWriter::Impl {
         if (fresh) {
             Rec r;
             r.key = k;
+            r.view = view;
+            r.eni = eni;
             r.first_seq = seq;
             r.start = static_cast<int64_t>(std::floor(ts));
             r.end = r.start;
@@ -219,6 +241,9 @@ struct FlowLogWriter::Impl {
         const std::string& from = names.name(v.from);
         const std::string& to = names.name(v.to);
         if (is_service_name(from) || is_service_name(to)) return;   // §9: never logged
+        const Network& net = view->net;
+        const auto& nat_eni = view->nat_eni;
+        const auto& is_nat_eni = view->is_nat_eni;
         IpAddr psrc = addr_of(key.src, key.version), pdst = addr_of(key.dst, key.version);
         bool v4 = key.version == 4;
 
@@ -292,7 +317,8 @@ struct FlowLogWriter::Impl {
     }
 
     std::string field(const Rec& r, FlowLogField f) const {
-        const Eni& e = net.enis[r.key.eni];
+        const Network& net = r.view->net;
+        const Eni& e = net.enis[r.eni];
         const Subnet* sn = e.subnet < net.subnets.size() ? &net.subnets[e.subnet] : nullptr;
         const Vpc* vpc = e.vpc < net.vpcs.size() ? &net.vpcs[e.vpc] : nullptr;
         auto dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
@@ -314,7 +340,7 @@ struct FlowLogWriter::Impl {
         case FlowLogField::VpcId: return dash(vpc ? vpc->id : "");
         case FlowLogField::SubnetId: return dash(sn ? sn->id : "");
         case FlowLogField::InstanceId:
-            return is_nat_eni[r.key.eni] || e.requester_managed ? "-" : dash(e.instance_id);
+            return r.view->is_nat_eni[r.eni] || e.requester_managed ? "-" : dash(e.instance_id);
         case FlowLogField::TcpFlags: return std::to_string(r.tcp_flags);
         case FlowLogField::Type: return r.key.psrc.is_v4() ? "IPv4" : "IPv6";
         case FlowLogField::PktSrcAddr: return r.key.psrc.str();
@@ -328,8 +354,8 @@ struct FlowLogWriter::Impl {
         case FlowLogField::AzId: return dash(sn ? sn->az_id : "");
         case FlowLogField::SublocationType: return "-";
         case FlowLogField::SublocationId: return "-";
-        case FlowLogField::PktSrcAwsService: return service_of(r.key.psrc);
-        case FlowLogField::PktDstAwsService: return service_of(r.key.pdst);
+        case FlowLogField::PktSrcAwsService: return r.view->service_of(r.key.psrc);
+        case FlowLogField::PktDstAwsService: return r.view->service_of(r.key.pdst);
         case FlowLogField::FlowDirection: return r.key.egress ? "egress" : "ingress";
         case FlowLogField::TrafficPath: return r.key.egress ? r.traffic_path : "-";
         case FlowLogField::RejectReason: return r.bpa ? "BPA" : "-";
@@ -368,7 +394,7 @@ struct FlowLogWriter::Impl {
 };
 
 FlowLogWriter::FlowLogWriter(const Network& net, FlowLogFormat format, int interval, std::ostream& out)
-    : impl_(std::make_unique<Impl>(net, std::move(format), interval, out)) {
+    : impl_(std::make_unique<Impl>(std::make_shared<const FlowLogView>(nullptr, net), std::move(format), interval, out)) {
     out << impl_->fmt.header() << "\n";
 }
 FlowLogWriter::~FlowLogWriter() = default;
@@ -376,6 +402,15 @@ FlowLogWriter::~FlowLogWriter() = default;
 void FlowLogWriter::add(uint64_t seq, double ts, const FlowKey& key, const Verdict& v, const Names& names) {
     impl_->add(seq, ts, key, v, names);
     written_ = impl_->flushed;
+}
+
+FlowLogWriter::FlowLogWriter(std::shared_ptr<const Network> net, FlowLogFormat format, int interval, std::ostream& out)
+    : impl_(std::make_unique<Impl>(std::make_shared<const FlowLogView>(net, *net), std::move(format), interval, out)) {
+    out << impl_->fmt.header() << "\n";
+}
+
+void FlowLogWriter::set_network(std::shared_ptr<const Network> net) {
+    if (&impl_->view->net != net.get()) impl_->view = std::make_shared<const FlowLogView>(net, *net);
 }
 
 void FlowLogWriter::finish() {

@@ -1,4 +1,4 @@
-// FlowLogWriter: AWS VPC Flow Logs records (AWS-FACTS.md §13, SEMANTICS.md §13) from replay
+// FlowLogWriter: AWS VPC Flow Logs records (docs/aws-facts.md §13, docs/semantics.md §13) from replay
 // verdicts: one record per ENI, direction, flow and action per aggregation interval, in the
 // default version-2 format or any `${field}` list of v2-v5 fields (and v8 reject-reason).
 // Which ENIs saw a packet comes from the verdict's path and the network model, never from
@@ -57,6 +57,10 @@ class FlowLogWriter {
 public:
     // `interval` is the aggregation interval in seconds (AWS: 60 or 600).
     FlowLogWriter(const Network& net, FlowLogFormat format, int interval, std::ostream& out);
+    // A live run's: the writer shares the network, and set_network() moves it to the
+    // network of a later ruleset version (records already open keep the one they began in).
+    FlowLogWriter(std::shared_ptr<const Network> net, FlowLogFormat format, int interval, std::ostream& out);
+    void set_network(std::shared_ptr<const Network> net);
     ~FlowLogWriter();
 
     // One packet in input order: its parsed key (valid only when parsed), wire time, IP

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <vector>
 
+#include "pcap/wire_write.hpp"
+
 namespace vpcfw {
 
 namespace {
@@ -59,23 +61,10 @@ struct Pkt {
     std::vector<uint8_t> frame;
 };
 
-uint32_t sum16(const uint8_t* p, size_t n, uint32_t s = 0) {
-    for (size_t i = 0; i + 1 < n; i += 2) s += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
-    if (n & 1) s += static_cast<uint32_t>(p[n - 1] << 8);
-    return s;
-}
-uint16_t fold(uint32_t s) {
-    while (s >> 16) s = (s & 0xffff) + (s >> 16);
-    return static_cast<uint16_t>(~s);
-}
-void put16(uint8_t* p, uint16_t v) {
-    p[0] = static_cast<uint8_t>(v >> 8);
-    p[1] = static_cast<uint8_t>(v);
-}
-void put32(uint8_t* p, uint32_t v) {
-    put16(p, static_cast<uint16_t>(v >> 16));
-    put16(p + 2, static_cast<uint16_t>(v));
-}
+using wire::fold;
+using wire::put16;
+using wire::put32;
+using wire::sum16;
 
 struct L4 {
     uint8_t proto = 6;
@@ -493,17 +482,28 @@ private:
 
 } // namespace
 
-Result<GenTraceResult> gen_trace(const Network& net, const GenTraceOptions& opt, const std::string& out_path) {
+Result<std::vector<GenFrame>> gen_trace_frames(const Network& net, const GenTraceOptions& opt, uint64_t* sessions) {
     Gen g(net, opt);
     if (Status s = g.setup(); !s) return s.error();
     std::vector<Pkt> pkts = g.run();
+    std::vector<GenFrame> out;
+    out.reserve(pkts.size());
+    for (auto& p : pkts) out.push_back(GenFrame{p.t, std::move(p.frame)});
+    if (sessions) *sessions = g.sessions();
+    return out;
+}
+
+Result<GenTraceResult> gen_trace(const Network& net, const GenTraceOptions& opt, const std::string& out_path) {
+    uint64_t sessions = 0;
+    auto frames = gen_trace_frames(net, opt, &sessions);
+    if (!frames) return frames.error();
     std::FILE* f = std::fopen(out_path.c_str(), "wb");
     if (!f) return Error{std::string("cannot create: ") + std::strerror(errno), {}, out_path, {}, ErrorKind::Runtime};
     GenTraceResult res;
     uint32_t hdr[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
     bool ok = std::fwrite(hdr, 4, 6, f) == 6;
     res.bytes = 24;
-    for (const auto& p : pkts) {
+    for (const auto& p : *frames) {
         int64_t us = opt.start_unix * 1000000 + static_cast<int64_t>(p.t * 1e6 + 0.5);
         uint32_t rec[4] = {static_cast<uint32_t>(us / 1000000), static_cast<uint32_t>(us % 1000000),
                            static_cast<uint32_t>(p.frame.size()), static_cast<uint32_t>(p.frame.size())};
@@ -512,7 +512,7 @@ Result<GenTraceResult> gen_trace(const Network& net, const GenTraceOptions& opt,
         ++res.packets;
     }
     if (std::fclose(f) != 0 || !ok) return Error{"write failed", {}, out_path, {}, ErrorKind::Runtime};
-    res.sessions = g.sessions();
+    res.sessions = sessions;
     return res;
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ruleset/model.hpp"
 #include "ruleset/status.hpp"
@@ -25,6 +26,18 @@ struct GenTraceResult {
     uint64_t bytes = 0;                // file size
     uint64_t sessions = 0;
 };
+
+// One generated frame (Ethernet) and its time in seconds from the capture's start.
+struct GenFrame {
+    double t = 0;
+    std::vector<uint8_t> frame;
+};
+
+// The frames gen_trace writes, in memory, in time order (`vpcfw bench` feeds them to
+// workers); `sessions` receives the session count when not null. Errors: a network
+// without any usable ENI.
+Result<std::vector<GenFrame>> gen_trace_frames(const Network& net, const GenTraceOptions& opt,
+                                               uint64_t* sessions = nullptr);
 
 // Errors: a network without any usable ENI (nothing to generate), an unwritable file.
 Result<GenTraceResult> gen_trace(const Network& net, const GenTraceOptions& opt, const std::string& out_path);

@@ -3,26 +3,28 @@
 #include "pcap/reference_engine.hpp"
 
 #include "pcap/compiled_engine.hpp"
+#include "ruleset/name_lookup.hpp"
 
 namespace vpcfw {
 
 const char* engine_name(EngineKind k) { return k == EngineKind::Compiled ? "compiled" : "reference"; }
 
 Result<OriginSpec> resolve_origin(const Network& net, std::string_view spec) {
-    OriginSpec o;
-    std::string s(spec);
+    // Names (an ENI's Name tag, instance, private IP) become ids first (ruleset/name_lookup.hpp).
+    auto id = origin_id(net, std::string(spec));
+    if (!id) return id.error();
+    const std::string& s = *id;
     auto find = [&](const auto& map, OriginSpec::Kind kind) -> Result<OriginSpec> {
         auto it = map.find(s);
         if (it == map.end()) return make_error("origin '" + s + "' is not in the network");
         return OriginSpec{kind, it->second};
     };
-    if (s.empty() || s == "auto") return o;
+    if (s == "auto") return OriginSpec{};
     if (s == "internet") return OriginSpec{OriginSpec::Kind::Internet, 0};
-    if (s.rfind("eni-", 0) == 0) return find(net.index.eni, OriginSpec::Kind::Eni);
     if (s.rfind("vgw-", 0) == 0) return find(net.index.vpn_gateway, OriginSpec::Kind::Vgw);
     if (s.rfind("pcx-", 0) == 0) return find(net.index.peering, OriginSpec::Kind::Pcx);
     if (s.rfind("tgw-attach-", 0) == 0) return find(net.index.tgw_attachment, OriginSpec::Kind::TgwAttachment);
-    return make_error("origin must be auto, internet, or an eni-/tgw-attach-/vgw-/pcx- id, not '" + s + "'");
+    return find(net.index.eni, OriginSpec::Kind::Eni);
 }
 
 std::string origin_text(const Network& net, const OriginSpec& o) {
@@ -55,10 +57,10 @@ ReferenceReplayEngine::ReferenceReplayEngine(const Network& net, const Settings&
     for (unsigned r = 0; r < kParseReasonCount; ++r) parse_reasons_[r] = names_.intern(kParseReasonNames[r], SymKind::Reason);
 }
 
-void ReferenceReplayEngine::evaluate(std::span<const Frame> frames, std::span<const ParseResult> parsed,
-                                     std::span<Verdict> out) {
+void ReferenceReplayEngine::evaluate(const Frame* frames, const ParseResult* parsed, std::span<const uint32_t> which,
+                                     Verdict* out) {
     const Network& net = ref_.network();
-    for (size_t i = 0; i < frames.size(); ++i) {
+    for (uint32_t i : which) {
         const Frame& f = frames[i];
         std::string from = origin_text(net, f.origin);
         if (!parsed[i].ok()) {

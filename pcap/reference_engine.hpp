@@ -10,8 +10,7 @@ namespace vpcfw {
 class ReferenceReplayEngine final : public ReplayEngine {
 public:
     ReferenceReplayEngine(const Network& net, const Settings& settings);
-    void evaluate(std::span<const Frame> frames, std::span<const ParseResult> parsed,
-                  std::span<Verdict> out) override;
+    void evaluate(const Frame* frames, const ParseResult* parsed, std::span<const uint32_t> which, Verdict* out) override;
     const Names& names() const override { return names_; }
 
 private:

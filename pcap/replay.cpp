@@ -1,6 +1,7 @@
 // The replay driver (chunked, deterministic) and its summary. Design: docs/replay.md.
 #include "pcap/replay.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,13 +13,17 @@
 #include <iostream>
 #include <sstream>
 #include <thread>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
+#include "pcap/capture_filter.hpp"
 #include "pcap/decision_log.hpp"
 #include "pcap/flow_logs.hpp"
+#include "pcap/outcome_counts.hpp"
+#include "pcap/output_sink.hpp"
 #include "pcap/reader.hpp"
+#include "pcap/replay_crew.hpp"
+#include "pcap/rule_hits.hpp"
+#include "ruleset/name_lookup.hpp"
 #include "pcap/shard.hpp"
 #include "pcap/writer.hpp"
 
@@ -33,51 +38,6 @@ Error usage_error(std::string message, std::string file = {}) { return Error{std
 Error runtime_error(Error e) {
     e.kind = ErrorKind::Runtime;
     return e;
-}
-
-struct OutcomeKey {
-    uint8_t worker;
-    uint8_t layer;      // 0xff: ACCEPT (sym = destination)
-    uint32_t sym;       // destination or rule
-    uint32_t reason;    // drops without a rule
-    bool operator==(const OutcomeKey&) const = default;
-};
-struct OutcomeHash {
-    size_t operator()(const OutcomeKey& k) const noexcept {
-        return (static_cast<size_t>(k.sym) * 0x9e3779b97f4a7c15ull) ^ (static_cast<size_t>(k.reason) << 20) ^
-               (static_cast<size_t>(k.layer) << 8) ^ k.worker;
-    }
-};
-
-struct FrameMeta {
-    size_t offset;
-    uint32_t caplen, wirelen;
-    int64_t ts_ns;
-    LinkType link;
-};
-
-// Runs fn(w) for w in [0, n) on n threads (inline when n == 1); rethrows nothing: the
-// first exception message is returned.
-template <typename Fn>
-std::string parallel(unsigned n, Fn fn) {
-    std::vector<std::string> errors(n);
-    auto guarded = [&](unsigned w) {
-        try {
-            fn(w);
-        } catch (const std::exception& e) {
-            errors[w] = e.what();
-        }
-    };
-    if (n == 1) {
-        guarded(0);
-    } else {
-        std::vector<std::thread> ts;
-        for (unsigned w = 0; w < n; ++w) ts.emplace_back(guarded, w);
-        for (auto& t : ts) t.join();
-    }
-    for (auto& e : errors)
-        if (!e.empty()) return e;
-    return {};
 }
 
 class Progress {
@@ -106,6 +66,7 @@ private:
 Result<ReplaySummary> run_replay(const Network& net, const ReplayOptions& opt, std::ostream& err) {
     ReplaySummary sum;
     sum.pcap = opt.pcap;
+    sum.filter = opt.filter;
     sum.engine = engine_name(opt.engine);
     unsigned n = std::max(1u, opt.workers);
     sum.workers = n;
@@ -120,6 +81,12 @@ Result<ReplaySummary> run_replay(const Network& net, const ReplayOptions& opt, s
     }
     if (opt.flow_log_interval <= 0) return usage_error("--flow-log-interval must be positive (AWS: 60 or 600)");
 
+    std::optional<CaptureFilter> filter;
+    if (!opt.filter.empty()) {
+        auto f = CaptureFilter::compile(opt.filter);
+        if (!f) return usage_error(f.error().message);
+        filter = std::move(*f);
+    }
     auto reader = CaptureReader::open(opt.pcap);
     if (!reader) return usage_error(reader.error().message, reader.error().file);
     CaptureReader& rd = **reader;
@@ -132,17 +99,15 @@ Result<ReplaySummary> run_replay(const Network& net, const ReplayOptions& opt, s
     }
     FlowSharder sharder(net);
 
-    // Outputs.
-    std::ofstream decisions, flowLogs;
-    if (!opt.decisions.empty()) {
-        decisions.open(opt.decisions, std::ios::binary);
-        if (!decisions) return runtime_error(Error{"cannot create the decisions file", {}, opt.decisions, {}});
-    }
+    // Outputs ("-": standard output, pcap/output_sink.hpp).
+    std::ostream& stdOut = opt.std_out ? *opt.std_out : std::cout;
+    OutputSink decisions, flowLogs;
+    if (!opt.decisions.empty())
+        if (Status s = decisions.open(opt.decisions, stdOut, "decisions"); !s) return s.error();
     std::unique_ptr<FlowLogWriter> flowLog;
     if (fmt) {
-        flowLogs.open(opt.flow_logs, std::ios::binary);
-        if (!flowLogs) return runtime_error(Error{"cannot create the flow-log file", {}, opt.flow_logs, {}});
-        flowLog = std::make_unique<FlowLogWriter>(net, *fmt, opt.flow_log_interval, flowLogs);
+        if (Status s = flowLogs.open(opt.flow_logs, stdOut, "flow-log"); !s) return s.error();
+        flowLog = std::make_unique<FlowLogWriter>(net, *fmt, opt.flow_log_interval, flowLogs.stream());
     }
     PcapngWriter acceptedW, droppedW;
     if (!opt.accepted.empty())
@@ -150,153 +115,210 @@ Result<ReplaySummary> run_replay(const Network& net, const ReplayOptions& opt, s
     if (!opt.dropped.empty())
         if (Status s = droppedW.open(opt.dropped); !s) return runtime_error(s.error());
 
+    // The progress bar's total: a regular file's size (never opened again: it may be a FIFO).
     long long fileBytes = 0;
-    if (std::FILE* f = std::fopen(opt.pcap.c_str(), "rb")) {
-        std::fseek(f, 0, SEEK_END);
-        fileBytes = std::ftell(f);
-        std::fclose(f);
-    }
+    if (struct stat st {}; stat(opt.pcap.c_str(), &st) == 0 && S_ISREG(st.st_mode)) fileBytes = st.st_size;
     Progress progress(opt.progress, fileBytes, err);
 
+    // Chunks of a few hundred frames stay in cache from reading to writing; a mapped
+    // capture's frames are used where they lie (no copy), others are copied into `arena`.
+    // Per-worker flow-id sets start at a size estimated from the capture (records of ~80
+    // bytes, ~16 packets a flow; at most 2^18) and grow from there: a table sized for
+    // every packet would be far beyond the cache for the flows a capture really has.
+    const bool inPlace = rd.data_stays();
+    const size_t chunkFrames = std::max<size_t>(1, opt.chunk_frames);
+    const uint64_t expected = fileBytes > 0 ? static_cast<uint64_t>(fileBytes) / 80 : 1024;
+    const size_t perWorker = static_cast<size_t>(std::min<uint64_t>(expected / 16 / n + 1, uint64_t{1} << 18));
     std::vector<uint8_t> arena;
-    std::vector<FrameMeta> meta;
+    std::vector<size_t> offsets;
     std::vector<Frame> frames;
+    std::vector<uint64_t> seqs;
+    std::vector<int64_t> tsNs;
     std::vector<ParseResult> parsed;
     std::vector<uint8_t> owner;
     std::vector<Verdict> verdicts;
-    std::unordered_set<uint64_t> flows;
-    std::unordered_map<OutcomeKey, uint64_t, OutcomeHash> outcomes;
+    std::vector<uint32_t> identity;                 // 0, 1, 2, ...: one worker's `which`
+    std::vector<std::vector<uint32_t>> mine(n);      // several workers: each one's packets
+    std::vector<OutcomeCounts> counts;
+    for (unsigned w = 0; w < n; ++w) counts.emplace_back(perWorker);
+    std::vector<RuleHitCounts> ruleHits(n);   // per worker, by symbol
+    frames.reserve(std::min<size_t>(chunkFrames, 65536));
+    ReplayCrew crew(n);
+    const bool needDecision = decisions.is_open() || !opt.accepted.empty() || !opt.dropped.empty();
+
+    // After a worker's engine ran: its summary counts (flat arrays, no strings).
+    auto count = [&](unsigned w, std::span<const uint32_t> which) {
+        OutcomeCounts& c = counts[w];
+        for (uint32_t i : which) {
+            c.add(verdicts[i]);
+            ruleHits[w].add(verdicts[i]);
+            if (parsed[i].ok()) c.flows.insert(flow_id(parsed[i].key));
+        }
+    };
+    auto parseOne = [&](size_t i) {
+        const Frame& f = frames[i];
+        parsed[i] = parse_frame(f.data, f.caplen, f.wirelen, f.link);
+    };
+
     long long bytesRead = 0;
-    uint64_t seqBase = 0;
     auto start = Clock::now();
     bool more = true;
     while (more) {
         // Read one chunk.
         arena.clear();
-        meta.clear();
+        offsets.clear();
+        frames.clear();
+        seqs.clear();
+        tsNs.clear();
+        size_t chunkBytes = 0;
         CapturePacket cp;
-        while (meta.size() < opt.chunk_frames && arena.size() < opt.chunk_bytes) {
+        while (frames.size() < chunkFrames && chunkBytes < opt.chunk_bytes) {
+            if (opt.count && sum.packets + frames.size() >= opt.count) {  // -c N: N judged packets
+                more = false;
+                break;
+            }
             if (!rd.next(cp)) {
                 more = false;
                 break;
             }
-            meta.push_back(FrameMeta{arena.size(), cp.caplen, cp.wirelen, cp.ts_ns, cp.link});
-            arena.insert(arena.end(), cp.data, cp.data + cp.caplen);
+            ++sum.read;
+            if (filter && !filter->matches(cp)) {
+                if (!filter->error().empty()) return usage_error(filter->error());
+                ++sum.filtered;
+                continue;
+            }
+            Frame f;
+            f.data = cp.data;
+            f.caplen = cp.caplen;
+            f.wirelen = cp.wirelen;
+            f.link = cp.link;
+            f.ts = static_cast<double>(cp.ts_ns) / 1e9;
+            f.origin = *origin;
+            if (!inPlace) {
+                offsets.push_back(arena.size());
+                arena.insert(arena.end(), cp.data, cp.data + cp.caplen);
+            }
+            frames.push_back(f);
+            seqs.push_back(sum.read - 1);
+            tsNs.push_back(cp.ts_ns);
+            chunkBytes += cp.caplen;
             bytesRead += cp.caplen + 16;
+            sum.bytes += cp.wirelen;
         }
-        size_t m = meta.size();
+        size_t m = frames.size();
         if (m == 0) break;
-        frames.resize(m);
+        if (!inPlace)
+            for (size_t i = 0; i < m; ++i) frames[i].data = arena.data() + offsets[i];
         parsed.resize(m);
         owner.resize(m);
         verdicts.resize(m);
-        for (size_t i = 0; i < m; ++i) {
-            Frame& f = frames[i];
-            f.data = arena.data() + meta[i].offset;
-            f.caplen = meta[i].caplen;
-            f.wirelen = meta[i].wirelen;
-            f.link = meta[i].link;
-            f.ts = static_cast<double>(meta[i].ts_ns) / 1e9;
-            f.origin = *origin;
-        }
         auto evalStart = Clock::now();
-        // Parse and shard, contiguous ranges in parallel.
-        std::string failure = parallel(n, [&](unsigned w) {
-            size_t lo = m * w / n, hi = m * (w + 1) / n;
-            for (size_t i = lo; i < hi; ++i) {
-                parsed[i] = parse_frame(frames[i].data, frames[i].caplen, frames[i].wirelen, frames[i].link);
-                owner[i] = static_cast<uint8_t>(parsed[i].ok() ? sharder.worker_of(parsed[i].key, n) : 0);
-            }
-        });
-        // Each worker evaluates its own packets in input order, in bursts.
-        if (failure.empty())
-            failure = parallel(n, [&](unsigned w) {
-                Frame bf[kMaxBurst];
-                ParseResult bp[kMaxBurst];
-                Verdict bv[kMaxBurst];
-                size_t idx[kMaxBurst];
-                unsigned k = 0;
-                auto run = [&] {
-                    engines[w]->evaluate(std::span<const Frame>(bf, k), std::span<const ParseResult>(bp, k), std::span<Verdict>(bv, k));
-                    for (unsigned j = 0; j < k; ++j) verdicts[idx[j]] = bv[j];
-                    k = 0;
-                };
-                for (size_t i = 0; i < m; ++i) {
-                    if (owner[i] != w) continue;
-                    bf[k] = frames[i];
-                    bp[k] = parsed[i];
-                    idx[k++] = i;
-                    if (k == kMaxBurst) run();
+        std::string failure;
+        if (n == 1) {
+            // One worker: parse, evaluate and count burst by burst, in place.
+            if (identity.size() < m)
+                for (auto i = static_cast<uint32_t>(identity.size()); i < m; ++i) identity.push_back(i);
+            std::fill(owner.begin(), owner.begin() + static_cast<std::ptrdiff_t>(m), 0);
+            failure = crew.run([&](unsigned) {
+                for (size_t lo = 0; lo < m; lo += kMaxBurst) {
+                    size_t hi = std::min(m, lo + kMaxBurst);
+                    for (size_t i = lo; i < hi; ++i) parseOne(i);
+                    std::span<const uint32_t> which(identity.data() + lo, hi - lo);
+                    engines[0]->evaluate(frames.data(), parsed.data(), which, verdicts.data());
+                    count(0, which);
                 }
-                if (k) run();
             });
+        } else {
+            // Parse and shard contiguous ranges in parallel; then each worker evaluates
+            // its own packets in input order, reading the chunk in place.
+            failure = crew.run([&](unsigned w) {
+                size_t lo = m * w / n, hi = m * (w + 1) / n;
+                for (size_t i = lo; i < hi; ++i) {
+                    parseOne(i);
+                    owner[i] = static_cast<uint8_t>(parsed[i].ok() ? sharder.worker_of(parsed[i].key, n) : 0);
+                }
+            });
+            if (failure.empty())
+                failure = crew.run([&](unsigned w) {
+                    std::vector<uint32_t>& which = mine[w];
+                    which.clear();
+                    for (size_t i = 0; i < m; ++i)
+                        if (owner[i] == w) which.push_back(static_cast<uint32_t>(i));
+                    engines[w]->evaluate(frames.data(), parsed.data(), which, verdicts.data());
+                    count(w, which);
+                });
+        }
         if (!failure.empty()) return runtime_error(make_error("engine failed: " + failure));
         sum.evaluate_s += since(evalStart);
+        sum.packets += m;
 
         // Outputs, in input order.
-        for (size_t i = 0; i < m; ++i) {
-            const Verdict& v = verdicts[i];
-            const Names& names = engines[owner[i]]->names();
-            uint64_t seq = seqBase + i;
-            ++sum.packets;
-            sum.bytes += meta[i].wirelen;
-            // Counted by symbol ids (per worker: each engine has its own table); turned into
-            // names once at the end, so the per-packet cost is one hash update.
-            if (v.action == Action::Accept) {
-                ++sum.accepted;
-                ++outcomes[OutcomeKey{owner[i], 0xff, v.to, 0}];
-            } else {
-                ++sum.dropped;
-                ++outcomes[OutcomeKey{owner[i], static_cast<uint8_t>(v.layer), v.rule, v.rule ? 0 : v.reason}];
-            }
-            bool ok = parsed[i].ok();
-            uint64_t fid = ok ? flow_id(parsed[i].key) : 0;
-            if (ok) flows.insert(fid);
-            bool needDecision = decisions.is_open() || !opt.accepted.empty() || !opt.dropped.empty();
-            if (!needDecision && !flowLog) continue;
-            std::string flowText = ok ? to_packet(parsed[i]).flow_str() : std::string();
-            if (needDecision) {
-                Decision d = to_decision(v, names, flowText);
-                if (decisions.is_open()) {
-                    DecisionLineHead head{seq, meta[i].ts_ns, ok ? std::optional<uint64_t>(fid) : std::nullopt};
-                    decisions << decision_line(head, d) << '\n';
+        if (needDecision || flowLog)
+            for (size_t i = 0; i < m; ++i) {
+                const Verdict& v = verdicts[i];
+                const Names& names = engines[owner[i]]->names();
+                uint64_t seq = seqs[i];
+                bool ok = parsed[i].ok();
+                uint64_t fid = ok ? flow_id(parsed[i].key) : 0;
+                std::string flowText = ok ? to_packet(parsed[i]).flow_str() : std::string();
+                if (needDecision) {
+                    Decision d = to_decision(v, names, flowText);
+                    if (decisions.is_open()) {
+                        DecisionLineHead head{seq, tsNs[i], ok ? std::optional<uint64_t>(fid) : std::nullopt, nullptr, &net};
+                        decisions.stream() << decision_line(head, d) << '\n';
+                    }
+                    PcapngWriter* w = v.action == Action::Accept ? (opt.accepted.empty() ? nullptr : &acceptedW)
+                                                                 : (opt.dropped.empty() ? nullptr : &droppedW);
+                    if (w)
+                        if (Status s = w->write(frames[i].data, frames[i].caplen, frames[i].wirelen, tsNs[i], frames[i].link,
+                                                decision_comment(seq, d));
+                            !s)
+                            return runtime_error(s.error());
                 }
-                PcapngWriter* w = v.action == Action::Accept ? (opt.accepted.empty() ? nullptr : &acceptedW)
-                                                             : (opt.dropped.empty() ? nullptr : &droppedW);
-                if (w)
-                    if (Status s = w->write(frames[i].data, meta[i].caplen, meta[i].wirelen, meta[i].ts_ns, meta[i].link,
-                                            decision_comment(seq, d));
-                        !s)
-                        return runtime_error(s.error());
+                if (flowLog && ok) flowLog->add(seq, frames[i].ts, parsed[i].key, v, names);
             }
-            if (flowLog && ok) flowLog->add(seq, frames[i].ts, parsed[i].key, v, names);
-        }
-        seqBase += m;
         progress.update(sum.packets, bytesRead, since(start));
     }
-    for (const auto& [k, c] : outcomes) {
-        const Names& names = engines[k.worker]->names();
-        if (k.layer == 0xff) {
-            sum.to[names.name(k.sym)] += c;
-            continue;
+    // A capture past its size bound is not judged as if it were complete (exit 2).
+    if (rd.limit_error()) return *rd.limit_error();
+    FlowIdSet flows(0);
+    for (unsigned w = 0; w < n; ++w) {
+        const OutcomeCounts& c = counts[w];
+        const Names& names = engines[w]->names();
+        sum.accepted += c.accepted;
+        sum.dropped += c.dropped;
+        flows.merge(c.flows);
+        for (uint32_t sym = 0; sym < c.accept_to.size(); ++sym)
+            if (c.accept_to[sym]) sum.to[names.name(sym)] += c.accept_to[sym];
+        for (const OutcomeCounts::Drop& k : c.drops) {
+            if (!k.used) continue;
+            auto layer = static_cast<Layer>(k.layer);
+            uint64_t pk = k.packets;
+            sum.dropped_by_layer[layer_name(layer)] += pk;
+            const std::string& rule = names.name(k.rule);
+            const std::string& reason = names.name(k.reason);
+            std::string why = reason.empty() ? std::string() : "(" + reason + ")";
+            sum.drop_rules[std::string(layer_name(layer)) + " " + (rule.empty() ? why : why.empty() ? rule : rule + " " + why)] += pk;
+            if (layer == Layer::Parse) sum.parse_reasons[reason] += pk;
+            if (std::string hit = drop_rule_hit_name(layer, rule); !hit.empty()) sum.rule_hits[hit] += pk;
         }
-        auto layer = static_cast<Layer>(k.layer);
-        sum.dropped_by_layer[layer_name(layer)] += c;
-        sum.drop_rules[std::string(layer_name(layer)) + " " + (k.sym ? names.name(k.sym) : "(" + names.name(k.reason) + ")")] += c;
-        if (layer == Layer::Parse) sum.parse_reasons[names.name(k.reason)] += c;
     }
+    for (unsigned w = 0; w < n; ++w) render_rule_hits(ruleHits[w], engines[w]->names(), sum.rule_hits);
+    // Name tags of the ids the summary prints (destinations and deciding rules).
+    auto nameIds = [&](const std::string& text) {
+        Decision d;   // names_in reads the ids of a decision; here of one text
+        d.rule = text;
+        for (const auto& [id, name] : names_in(net, d)) sum.names.emplace(id, name);
+    };
+    for (const auto& [k, c] : sum.to) nameIds(k);
+    for (const auto& [k, c] : sum.drop_rules) nameIds(k);
+    for (const auto& [k, c] : sum.rule_hits) nameIds(k);
     if (flowLog) {
         flowLog->finish();
         sum.flow_log_records = flowLog->records();
     }
-    if (decisions.is_open()) {
-        decisions.flush();
-        if (!decisions) return runtime_error(Error{"write failed", {}, opt.decisions, {}});
-    }
-    if (flowLogs.is_open()) {
-        flowLogs.flush();
-        if (!flowLogs) return runtime_error(Error{"write failed", {}, opt.flow_logs, {}});
-    }
+    if (Status s = decisions.finish(); !s) return runtime_error(s.error());
+    if (Status s = flowLogs.finish(); !s) return runtime_error(s.error());
     if (Status s = acceptedW.close(); !s) return runtime_error(s.error());
     if (Status s = droppedW.close(); !s) return runtime_error(s.error());
     sum.elapsed_s = since(start);
@@ -322,8 +344,25 @@ void print_summary(const ReplaySummary& s, std::ostream& out) {
         o << std::fixed << std::setprecision(1) << (s.packets ? 100.0 * static_cast<double>(v) / static_cast<double>(s.packets) : 0.0) << "%";
         return o.str();
     };
+    // "eni-0a1 [web-1]": the Name tags of the ids in the text, after it.
+    auto named = [&](const std::string& text) {
+        std::string tags;
+        size_t i = 0;
+        while (i < text.size()) {
+            size_t j = text.find_first_of(" :,()", i);
+            if (j == std::string::npos) j = text.size();
+            if (auto it = s.names.find(text.substr(i, j - i)); it != s.names.end())
+                tags += (tags.empty() ? "" : ", ") + it->second;
+            i = j + 1;
+        }
+        return tags.empty() ? text : text + " [" + tags + "]";
+    };
     out << "replay of " << s.pcap << " (engine " << s.engine << ", " << s.workers << (s.workers == 1 ? " worker" : " workers")
         << ")\n";
+    if (!s.filter.empty()) {
+        out << "  read      " << std::setw(12) << s.read << "\n";
+        out << "  filtered  " << std::setw(12) << s.filtered << "   (not judged: filter '" << s.filter << "')\n";
+    }
     out << "  packets   " << std::setw(12) << s.packets << "   " << s.bytes << " bytes\n";
     out << "  accepted  " << std::setw(12) << s.accepted << "   " << pct(s.accepted) << "\n";
     out << "  dropped   " << std::setw(12) << s.dropped << "   " << pct(s.dropped) << "\n";
@@ -334,14 +373,14 @@ void print_summary(const ReplaySummary& s, std::ostream& out) {
         for (const auto& [k, c] : s.to) v.emplace_back(c, k);
         std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
         out << "  accepted to (top " << std::min<size_t>(5, v.size()) << "):\n";
-        for (size_t i = 0; i < v.size() && i < 5; ++i) out << "    " << std::setw(8) << v[i].first << "  " << v[i].second << "\n";
+        for (size_t i = 0; i < v.size() && i < 5; ++i) out << "    " << std::setw(8) << v[i].first << "  " << named(v[i].second) << "\n";
     }
     if (!s.drop_rules.empty()) {
         std::vector<std::pair<uint64_t, std::string>> v;
         for (const auto& [k, c] : s.drop_rules) v.emplace_back(c, k);
         std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
         out << "  top deciding rules of drops:\n";
-        for (size_t i = 0; i < v.size() && i < 10; ++i) out << "    " << std::setw(8) << v[i].first << "  " << v[i].second << "\n";
+        for (size_t i = 0; i < v.size() && i < 10; ++i) out << "    " << std::setw(8) << v[i].first << "  " << named(v[i].second) << "\n";
     }
     if (s.truncated) out << "  truncated " << std::setw(12) << s.truncated << "   (snap length; evaluated as far as the headers reach)\n";
     if (s.broken) out << "  broken    " << std::setw(12) << s.broken << "   (reading stopped there)\n";
@@ -353,6 +392,9 @@ void print_summary(const ReplaySummary& s, std::ostream& out) {
 nlohmann::json summary_json(const ReplaySummary& s) {
     nlohmann::json j;
     j["pcap"] = s.pcap;
+    if (!s.filter.empty()) j["filter"] = s.filter;
+    j["read"] = s.read;
+    j["filtered"] = s.filtered;
     j["packets"] = s.packets;
     j["bytes"] = s.bytes;
     j["accepted"] = s.accepted;
@@ -361,6 +403,8 @@ nlohmann::json summary_json(const ReplaySummary& s) {
     j["parse_reasons"] = s.parse_reasons;
     j["drop_rules"] = s.drop_rules;
     j["accepted_to"] = s.to;
+    j["rule_hits"] = s.rule_hits;
+    j["names"] = s.names;
     j["flows"] = s.flows;
     j["workers"] = s.workers;
     j["engine"] = s.engine;

@@ -1,7 +1,9 @@
-// The replay driver: reads a capture in chunks, parses and shards each chunk over N worker
-// threads (one ReplayEngine each, flows kept on one worker by FlowSharder), evaluates every
-// worker's packets in input order in bursts, then writes every output in input order on
-// the main thread — so the output is byte-identical for any N and either engine.
+// The replay driver: reads a capture in chunks of about a thousand frames (a plain pcap
+// through mmap, frames used where they lie), parses and shards each chunk over N worker
+// threads (pcap/replay_crew.hpp; one ReplayEngine each, flows kept on one worker by
+// FlowSharder), evaluates every worker's packets in input order in bursts and counts them
+// in flat per-worker tables (pcap/outcome_counts.hpp), then writes every output in input
+// order on the main thread — so the output is byte-identical for any N and either engine.
 // Cold entry point (control/cli calls it); the per-packet work happens in the engines.
 #pragma once
 
@@ -21,18 +23,21 @@
 namespace vpcfw {
 
 struct ReplayOptions {
-    std::string pcap;                  // input capture
+    std::string pcap;                  // input capture: a file, "-" (stdin), a pipe; gzip/zstd or not
+    std::string filter;                // tcpdump filter expression; packets it rejects are `filtered`
+    uint64_t count = 0;                // stop after this many judged packets (tcpdump -c); 0: all
+    std::ostream* std_out = nullptr;   // where outputs named "-" go (standard output)
     EngineKind engine = EngineKind::Reference;
     unsigned workers = 1;
     std::string from = "auto";         // origin of every packet (--from)
-    std::string decisions;             // outputs; empty = not written
+    std::string decisions;             // outputs; empty = not written, "-" = std_out
     std::string flow_logs;
     std::string flow_log_format;       // empty = AWS's default (version 2)
     int flow_log_interval = 600;
     std::string accepted, dropped;     // pcapng captures
     bool progress = false;             // progress bar on stderr
-    size_t chunk_frames = 65536;       // frames read, sharded and evaluated at a time
-    size_t chunk_bytes = 64u << 20;    // and at most this many captured bytes
+    size_t chunk_frames = 1024;        // frames read, sharded and evaluated at a time (stay in cache)
+    size_t chunk_bytes = 4u << 20;     // and at most this many captured bytes
     Settings settings;
     // EngineKind::Compiled: the ruleset, compiled once by the caller (control/ owns the
     // compiler) and shared by every worker's pipeline.
@@ -42,14 +47,19 @@ struct ReplayOptions {
 struct ReplaySummary {
     std::string pcap;
     std::string engine;
+    std::string filter;                // the filter expression, if any
     unsigned workers = 1;
-    uint64_t packets = 0;
+    uint64_t read = 0;                 // packets read = filtered + packets (every one in one outcome)
+    uint64_t filtered = 0;             // rejected by the filter expression, not judged
+    uint64_t packets = 0;              // judged = accepted + dropped
     uint64_t bytes = 0;                // wire bytes
     uint64_t accepted = 0;
     uint64_t dropped = 0;
     std::map<std::string, uint64_t> dropped_by_layer;
     std::map<std::string, uint64_t> parse_reasons;
-    std::map<std::string, uint64_t> drop_rules;   // "layer rule-or-(reason)" -> packets
+    std::map<std::string, uint64_t> drop_rules;   // "layer rule (reason)" / "layer (reason)" -> packets
+    std::map<std::string, uint64_t> rule_hits;    // every rule that decided (pcap/rule_hits.hpp) -> packets
+    std::map<std::string, std::string> names;     // Name tags of the ids the summary prints
     std::map<std::string, uint64_t> to;           // ACCEPT destinations
     uint64_t flows = 0;
     uint64_t truncated = 0;            // caplen < wire length
@@ -66,7 +76,8 @@ struct ReplaySummary {
 // or ErrorKind::Runtime (an output cannot be written, an engine failed; exit 3).
 Result<ReplaySummary> run_replay(const Network& net, const ReplayOptions& opt, std::ostream& err);
 
-// The human table for stdout, and the --summary-json object (INTERFACE.md keys).
+// The human table (stdout, or stderr when an output goes to stdout), and the
+// --summary-json / --json object (docs/interface.md keys; docs/schema/replay-summary.schema.json).
 void print_summary(const ReplaySummary& s, std::ostream& out);
 nlohmann::json summary_json(const ReplaySummary& s);
 

@@ -1,6 +1,8 @@
 // PcapngWriter: SHB, one IDB per link type (if_tsresol = 9), EPB with opt_comment.
 #include "pcap/writer.hpp"
 
+#include "pcap/output_sink.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -38,7 +40,8 @@ Status PcapngWriter::put(const void* p, size_t n) {
 
 Status PcapngWriter::open(const std::string& path) {
     path_ = path;
-    f_ = std::fopen(path.c_str(), "wb");
+    // "-": standard output (pcap/output_sink.hpp), flushed but never closed.
+    f_ = is_stdout_path(path) ? stdout : std::fopen(path.c_str(), "wb");
     if (!f_) return Error{std::string("cannot create: ") + std::strerror(errno), {}, path, {}, ErrorKind::Runtime};
     std::vector<uint8_t> b;
     u32(b, 0x0A0D0D0A);
@@ -96,7 +99,7 @@ Status PcapngWriter::write(const uint8_t* data, uint32_t caplen, uint32_t wirele
 
 Status PcapngWriter::close() {
     if (!f_) return Status::Ok();
-    int rc = std::fclose(f_);
+    int rc = f_ == stdout ? std::fflush(f_) : std::fclose(f_);
     f_ = nullptr;
     if (rc != 0) return Error{std::string("close failed: ") + std::strerror(errno), {}, path_, {}, ErrorKind::Runtime};
     return Status::Ok();

@@ -6,7 +6,11 @@
 //                   (client subnet egress on the destination, server subnet ingress on the source)
 //   sg/N            AclTables::classify_sg, the two SG questions of a new flow
 //                   (client ENI egress, server ENI ingress)
-//   nacl_sg/N       all four on the "both" network: what a new flow costs in classification
+//   nacl_sg/N       all four on the "both" network, one question per key (the walk's
+//                   single-question path)
+//   side/N          the same four answers as the pipeline's burst stage gets them
+//                   (dataplane/burst_classify.hpp): one egress and one ingress side key per
+//                   packet, each side one rte_acl_classify per 64 keys, two categories
 // Keys are built before timing (the pipeline builds them in its parse stage); classify runs
 // in batches of 64 keys (kAclMaxBatch, the pipeline's burst). Counters: cycles per packet
 // (rte_rdtsc around the timed loop; TSC rate from DPDK), ns/pkt and Mpps derived from them,
@@ -128,6 +132,58 @@ void bm_new_flow(benchmark::State& state, size_t count, cb::Form form) {
     state.SetLabel(label);
 }
 
+// The burst stage's classification: per packet one egress side key (client subnet's NACL,
+// client ENI's group set, remote = destination) and one ingress side key (server side,
+// remote = source), each side classified in batches of 64.
+void bm_side(benchmark::State& state, size_t count) {
+    const BenchNet& n = bench_net(count, cb::Form::Both);
+    const AclTables& t = *n.acl;
+    std::vector<AclSideKey4> out, in;
+    for (const auto& f : n.built.flows) {
+        const cb::EniInfo& c = n.built.enis[f.client];
+        const cb::EniInfo& s = n.built.enis[f.server];
+        uint16_t l4 = acl_l4_word(f.h.proto, f.h.dport, 8, 0);
+        Be32 src = Be32::from_host(f.h.src), dst = Be32::from_host(f.h.dst);
+        AclSideKey4 o, i;
+        o.proto = i.proto = f.h.proto;
+        o.l4 = i.l4 = Be16::from_host(l4);
+        o.nacl = Be16::from_host(static_cast<uint16_t>(n.client_nacl[c.chunk]));
+        o.group_set = Be16::from_host(t.group_set_of_eni(n.eni_index[f.client]));
+        o.remote = dst;
+        o.remote_set = Be16::from_host(t.remote_set4(dst));
+        i.nacl = Be16::from_host(static_cast<uint16_t>(n.server_nacl[s.chunk]));
+        i.group_set = Be16::from_host(t.group_set_of_eni(n.eni_index[f.server]));
+        i.remote = src;
+        i.remote_set = Be16::from_host(t.remote_set4(src));
+        out.push_back(o);
+        in.push_back(i);
+    }
+    const size_t pkts = out.size();
+    std::vector<uint32_t> r_out(kAclCategories * pkts), r_in(kAclCategories * pkts);
+    const size_t batch = kAclMaxBatch;
+    uint64_t cycles = 0;
+    for (auto _ : state) {
+        uint64_t t0 = rte_rdtsc();
+        for (size_t i = 0; i < pkts; i += batch) {
+            size_t m = std::min(batch, pkts - i);
+            t.classify_side(true, std::span<const AclSideKey4>(out.data() + i, m),
+                            std::span(r_out.data() + kAclCategories * i, kAclCategories * m));
+            t.classify_side(false, std::span<const AclSideKey4>(in.data() + i, m),
+                            std::span(r_in.data() + kAclCategories * i, kAclCategories * m));
+        }
+        cycles += rte_rdtsc() - t0;
+        benchmark::DoNotOptimize(r_out.data());
+        benchmark::DoNotOptimize(r_in.data());
+    }
+    size_t allowed = 0;
+    for (size_t i = 0; i < pkts; ++i) {
+        NaclVerdict a = t.nacl_verdict(r_out[kAclCategories * i + kCatNacl], out[i].nacl.host(), true);
+        NaclVerdict b = t.nacl_verdict(r_in[kAclCategories * i + kCatNacl], in[i].nacl.host(), false);
+        allowed += a.allow && b.allow && r_out[kAclCategories * i + kCatSg] != 0 && r_in[kAclCategories * i + kCatSg] != 0;
+    }
+    set_counters(state, pkts, cycles, static_cast<double>(allowed) / static_cast<double>(pkts));
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -141,6 +197,7 @@ int main(int argc, char** argv) {
         benchmark::RegisterBenchmark(("nacl/" + sz).c_str(), bm_new_flow, n, cb::Form::Nacl)->Unit(benchmark::kMicrosecond);
         benchmark::RegisterBenchmark(("sg/" + sz).c_str(), bm_new_flow, n, cb::Form::Sg)->Unit(benchmark::kMicrosecond);
         benchmark::RegisterBenchmark(("nacl_sg/" + sz).c_str(), bm_new_flow, n, cb::Form::Both)->Unit(benchmark::kMicrosecond);
+        benchmark::RegisterBenchmark(("side/" + sz).c_str(), bm_side, n)->Unit(benchmark::kMicrosecond);
     }
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "dataplane/acl_tables.hpp"
-#include "perf/classbench.hpp"
+#include "bench/classbench.hpp"
 #include "ruleset/model.hpp"
 
 struct rte_acl_ctx;

@@ -11,7 +11,7 @@
 #include <rte_cycles.h>
 
 #include "dataplane/parse.hpp"
-#include "perf/classbench.hpp"
+#include "bench/classbench.hpp"
 #include "perf/bench_env.hpp"
 
 using namespace vpcfw;

@@ -7,7 +7,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "perf/classbench.hpp"
+#include "bench/classbench.hpp"
 #include "ruleset/loader.hpp"
 #include "ruleset/status.hpp"
 

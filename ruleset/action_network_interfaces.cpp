@@ -156,7 +156,7 @@ Result<ActionEffect> modify_network_interface_attribute(Network& net, const json
         std::optional<int64_t> stream = c.integer("UdpStreamTimeout");
         std::optional<int64_t> udp = c.integer("UdpTimeout");
         if (err) return *err;
-        // AWS-FACTS §1.4: min/max per field.
+        // docs/aws-facts.md §1.4: min/max per field.
         struct Bound {
             const char* name;
             std::optional<int64_t> v;

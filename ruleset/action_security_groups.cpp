@@ -1,11 +1,14 @@
 // AWS API actions on security groups: AuthorizeSecurityGroupIngress/Egress and
 // RevokeSecurityGroupIngress/Egress. Reads IpPermissions (and the legacy top-level form),
 // resolves the group by id or name, refuses duplicates and unknown rules with AWS's codes,
-// and names new rules with deterministic sgr- ids. Cold path; control thread.
+// refuses a group past vpcfw's rule limit (ruleset/limits.hpp), and names new rules with
+// deterministic sgr- ids. Cold path; control thread.
 #include "ruleset/action_request.hpp"
 
 #include <algorithm>
 #include <set>
+
+#include "ruleset/limits.hpp"
 
 namespace vpcfw::action {
 
@@ -231,6 +234,13 @@ Result<ActionEffect> authorize(Network& net, const json& params, bool egress, co
             return refusal("InvalidPermission.Duplicate",
                            "the specified rule \"" + rule_text(rules[i]) + "\" already exists");
     }
+
+    // vpcfw's own limit (ruleset/limits.hpp), refused with AWS's code for a rule quota.
+    if (have.size() + rules.size() > kMaxSgRulesPerDirection)
+        return refusal("RulesPerSecurityGroupLimitExceeded",
+                       group.id + " would hold " + std::to_string(have.size() + rules.size()) + " " +
+                           (egress ? "outbound" : "inbound") + " rules, over vpcfw's limit of " +
+                           std::to_string(kMaxSgRulesPerDirection) + " (ruleset/limits.hpp)");
 
     std::vector<SgRule>& list = egress ? group.egress : group.ingress;
     for (SgRule& x : rules) {

@@ -1,4 +1,4 @@
-// Rendering a Decision (decision.hpp): the action's name, the JSON object of INTERFACE.md
+// Rendering a Decision (decision.hpp): the action's name, the JSON object of docs/interface.md
 // (decisions files, `explain --json`, scenarios) and the text `explain` prints for a person.
 // decision_json and decision_text are declared in reference.hpp. Cold path; pure functions.
 #include <sstream>
@@ -30,6 +30,7 @@ nlohmann::json decision_json(const Decision& d) {
     j["path"] = d.path;
     if (!d.choices.empty()) j["choices"] = d.choices;
     if (!d.notes.empty()) j["notes"] = d.notes;
+    if (!d.alerts.empty()) j["alerts"] = d.alerts;
     return j;
 }
 
@@ -66,8 +67,9 @@ std::string decision_text(const Decision& d) {
     if (!d.nat.empty()) o << ", nat " << d.nat;
     o << (d.tracked ? ", tracked" : "");
     o << "\n";
-    for (const auto& c : d.choices) o << "  rests on CHOICE " << c << " (SEMANTICS.md)\n";
+    for (const auto& c : d.choices) o << "  rests on CHOICE " << c << " (docs/semantics.md)\n";
     for (const auto& note : d.notes) o << "  note: " << note << "\n";
+    for (const auto& a : d.alerts) o << "  alert: " << a << "\n";
     return o.str();
 }
 

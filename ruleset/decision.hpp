@@ -16,7 +16,7 @@ namespace vpcfw {
 
 enum class Action : uint8_t { Accept, Drop };
 
-// Drop layers of INTERFACE.md, in path order: the one table of layers (enum name, the
+// Drop layers of docs/interface.md, in path order: the one table of layers (enum name, the
 // name decisions and counters print). The enum, layer_name(), a worker's drop counters
 // (dataplane/counters.hpp), the stats JSON, the Prometheus labels and the summaries all
 // come from it: adding a layer is one row.
@@ -44,7 +44,7 @@ inline const char* layer_name(Layer l) {  // "sg-egress", ...; "" for None
 }
 const char* action_name(Action a);  // "ACCEPT" / "DROP"
 
-// AWS services that are never filtered (SEMANTICS.md §9): the `to` of a packet one of them
+// AWS services that are never filtered (docs/semantics.md §9): the `to` of a packet one of them
 // answers (docs/decisions.md). One table for both evaluators and the flow logs.
 enum class Service : uint8_t { None, AmazonDns, Metadata, TimeSync, Dhcp, VpcRouter };
 inline constexpr const char* kServiceNames[] = {"", "amazon-dns", "instance-metadata", "time-sync", "dhcp",
@@ -70,7 +70,7 @@ struct Decision {
     Action action = Action::Drop;
     Layer layer = Layer::None;       // DROP only
     std::string reason;              // named reason for a drop or an unusual accept
-    std::string rule;                // deciding rule (INTERFACE.md forms)
+    std::string rule;                // deciding rule (docs/interface.md forms)
     std::string from;                // origin id: eni-.., internet, tgw-attach-.., vgw-.., pcx-..
     std::string origin;              // how the origin was found: given | mac | ip | seen-at:eni-..
     std::string to;                  // ACCEPT: final destination
@@ -78,9 +78,15 @@ struct Decision {
     std::string nat;                 // translated address:port where a gateway rewrote it
     bool tracked = false;            // a tracked SG flow at some ENI on the path
     std::vector<std::string> path;   // compact hop list for JSON
+    // The SG rule that admitted the packet at each SG passed by its rules (not by state), in
+    // path order (`sg-ID:ingress:tcp/443:0.0.0.0/0`): counted as rule hits by replay; not in
+    // the decision JSON (the path names the groups).
+    std::vector<std::string> sg_rules;
     std::vector<TraceStep> trace;    // the explanation, one step per hop/layer
     std::vector<std::string> choices;// CHOICE settings the decision rested on
     std::vector<std::string> notes;  // extra facts (e.g. "nat-gateway answers with RST")
+    // Inspection (docs/inspection.md §6, §10.1): the rule references that alerted on it.
+    std::vector<std::string> alerts;
 };
 
 } // namespace vpcfw

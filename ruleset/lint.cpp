@@ -17,7 +17,7 @@
 // | eip-unassociated            | warning  | an Elastic IP that is allocated but not associated     |
 // | nacl-missing                | warning  | a subnet whose VPC's NACLs are not in the export: it   |
 // |                             |          | has AWS's default NACL `acl-default(VPC-ID)` (allow    |
-// |                             |          | all), SEMANTICS.md §5 CHOICE missing_nacl_default      |
+// |                             |          | all), docs/semantics.md §5 CHOICE missing_nacl_default      |
 // | nacl-blocks-return          | warning  | a TCP/UDP service-port allow entry whose return        |
 // |                             |          | packets (to ports 1024-65535) the other direction      |
 // |                             |          | denies entirely, for some peer address                 |
@@ -63,7 +63,7 @@ const char* severity_name(Severity s) {
 
 namespace {
 
-// AWS quotas (AWS-FACTS §1.5, §2, §4, §10; default values).
+// AWS quotas (docs/aws-facts.md §1.5, §2, §4, §10; default values).
 constexpr int kQuotaSgRules = 60;
 constexpr int kQuotaSgsPerEni = 5;
 constexpr int kQuotaNaclEntries = 20;
@@ -71,7 +71,7 @@ constexpr int kQuotaRoutes = 50;
 constexpr int kQuotaTgwRouteTables = 20;
 
 // Return traffic goes to the client's ephemeral port; 1024-65535 covers every client
-// (ELB, NAT gateway, Lambda, Linux and Windows ranges; AWS-FACTS §2).
+// (ELB, NAT gateway, Lambda, Linux and Windows ranges; docs/aws-facts.md §2).
 constexpr int kEphemeralLo = 1024;
 constexpr int kEphemeralHi = 65535;
 // An allow entry spanning more ports than this is read as a return-traffic (ephemeral) rule,
@@ -93,6 +93,7 @@ public:
         prefix_list_overlaps();
         sg_groups_and_admin_ports();
         blackholes();
+        lint_firewalls(net_, out_);   // ruleset/lint_firewalls.cpp
         std::stable_sort(out_.begin(), out_.end(), [](const Finding& a, const Finding& b) {
             return std::tie(a.code, a.object) < std::tie(b.code, b.object);
         });
@@ -167,7 +168,7 @@ private:
             kind_seen = !net_.vpn_gateways.empty();
             return true;
         case TargetKind::VpcEndpoint:
-            present = net_.endpoint(r.target) != nullptr;
+            present = net_.endpoint(r.target) != nullptr || net_.firewall_endpoint(r.target).first != kNoFw;
             kind_seen = !net_.endpoints.empty();
             return true;
         default: return false; // local, Outposts, Wavelength, Cloud WAN, unknown
@@ -202,10 +203,10 @@ private:
                     "no route table is associated with the subnet and " + vpc_id(sub.vpc) +
                         " has no main route table in the export: every packet leaving the subnet is dropped");
             Idx acl = net_.nacl_of_subnet(s);
-            if (acl != kNone && net_.network_acls[acl].id.rfind(kMissingNaclPrefix, 0) == 0)
+            if (acl != kNone && is_missing_nacl_default(net_.network_acls[acl]))
                 add(Severity::Warning, "nacl-missing", sub.id,
                     "no network ACL of " + vpc_id(sub.vpc) + " is in the export: vpcfw gives the subnet AWS's "
-                    "default NACL " + net_.network_acls[acl].id + " (allow all in and out; SEMANTICS.md §5 "
+                    "default NACL " + net_.network_acls[acl].id + " (allow all in and out; docs/semantics.md §5 "
                     "CHOICE missing_nacl_default); add describe-network-acls output to judge by the real one");
             if (acl == kNone)
                 add(Severity::Error, "subnet-no-nacl", sub.id,
@@ -248,7 +249,7 @@ private:
 
     // ---- NACL helpers ------------------------------------------------------------------
 
-    // What an entry matches, with AWS's special cases resolved (SEMANTICS §5): proto -1 = all;
+    // What an entry matches, with AWS's special cases resolved (docs/semantics.md §5): proto -1 = all;
     // 58 with an IPv4 CIDR = all ICMP; ports only for 6/17; type/code only for ICMP.
     struct EntryMatch {
         int proto = kProtoAll;
@@ -523,7 +524,7 @@ private:
 
     // ---- quotas --------------------------------------------------------------------------
 
-    // A reference to a customer-managed prefix list counts as its MaxEntries (AWS-FACTS §1.5,
+    // A reference to a customer-managed prefix list counts as its MaxEntries (docs/aws-facts.md §1.5,
     // §11); AWS-managed lists and unknown lists count as one.
     int prefix_list_weight(const std::string& id) const {
         const PrefixList* pl = net_.prefix_list(id);

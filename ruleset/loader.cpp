@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "ruleset/bounded_input.hpp"
+#include "ruleset/limits.hpp"
 #include "ruleset/lint.hpp"
 #include "ruleset/loader_state.hpp"
 
@@ -83,9 +84,12 @@ const char* const kKnownKeys[] = {
     "Vpcs", "Subnets", "RouteTables", "SecurityGroups", "SecurityGroupRules", "NetworkAcls",
     "NetworkInterfaces", "Reservations", "Addresses", "InternetGateways",
     "EgressOnlyInternetGateways", "NatGateways", "VpcPeeringConnections", "TransitGateways",
-    "TransitGatewayAttachments", "TransitGatewayVpcAttachments", "TransitGatewayRouteTables",
+    "TransitGatewayAttachments", "TransitGatewayVpcAttachments", "TransitGatewayPeeringAttachments",
+    "TransitGatewayRouteTables",
     "TransitGatewayStaticRoutes", "TransitGatewayPropagations", "VpcEndpoints", "PrefixLists",
     "VpcfwPrefixListEntries", "VpnGateways", "VpnConnections", "CustomerGateways",
+    "Firewalls", "FirewallPolicies", "RuleGroups", "Firewall", "FirewallPolicy", "RuleGroup",
+    "FirewallPolicyResponse", "RuleGroupResponse",
 };
 
 // ---------------------------------------------------------------------------------------
@@ -126,6 +130,7 @@ bool Loader::add_bundle(const json& doc, const std::string& file, const std::str
     for (const Node& n : root["TransitGateways"].objects()) transit_gateway(n);
     for (const Node& n : root["TransitGatewayAttachments"].objects()) tgw_attachment(n, false);
     for (const Node& n : root["TransitGatewayVpcAttachments"].objects()) tgw_attachment(n, true);
+    for (const Node& n : root["TransitGatewayPeeringAttachments"].objects()) tgw_peering_attachment(n);
     for (const Node& n : root["TransitGatewayRouteTables"].objects()) tgw_route_table(n);
     for (const Node& n : root["TransitGatewayStaticRoutes"].objects()) tgw_static_routes(n);
     for (const Node& n : root["TransitGatewayPropagations"].objects()) tgw_propagations(n);
@@ -135,6 +140,13 @@ bool Loader::add_bundle(const json& doc, const std::string& file, const std::str
     for (const Node& n : root["VpnGateways"].objects()) vpn_gateway(n);
     for (const Node& n : root["VpnConnections"].objects()) vpn_connection(n);
     for (const Node& n : root["CustomerGateways"].objects()) n["CustomerGatewayId"].need_str();
+    // AWS Network Firewall: bundle keys, or one raw describe output per file (§1).
+    for (const Node& n : root["Firewalls"].objects()) firewall(n);
+    for (const Node& n : root["FirewallPolicies"].objects()) firewall_policy(n);
+    for (const Node& n : root["RuleGroups"].objects()) rule_group(n);
+    if (doc.contains("Firewall") || doc.contains("FirewallStatus")) firewall(root);
+    if (doc.contains("FirewallPolicy") || doc.contains("FirewallPolicyResponse")) firewall_policy(root);
+    if (doc.contains("RuleGroup") || doc.contains("RuleGroupResponse")) rule_group(root);
     return true;
 }
 
@@ -166,6 +178,46 @@ void resolve_subnets_and_vpcs(Table<T>& t, const Table<Subnet>& subnets, const T
     }
 }
 
+namespace {
+
+// ruleset/limits.hpp: a list past its limit is refused, naming the file and the object
+// (where its VpcId was read) and the limit.
+void check_limits(const Table<SecurityGroup>& security_groups_, const Table<NetworkAcl>& network_acls_,
+                  const std::string& file_) {
+    auto object_where = [](const Ref& vpc) {
+        std::string w = vpc.where;
+        if (w.size() >= 6 && w.compare(w.size() - 6, 6, "/VpcId") == 0) w.resize(w.size() - 6);
+        return w;
+    };
+    auto over = [&](const Ref& at, const std::string& id, size_t n, size_t limit, const char* what) {
+        fail(at.file, object_where(at),
+             id + " has " + std::to_string(n) + " " + what + ", over vpcfw's limit of " + std::to_string(limit) +
+                 " (ruleset/limits.hpp)");
+    };
+    if (security_groups_.items.size() > kMaxSecurityGroups)
+        fail(file_, "", std::to_string(security_groups_.items.size()) + " security groups, over vpcfw's limit of " +
+                            std::to_string(kMaxSecurityGroups) + " in one network (ruleset/limits.hpp)");
+    if (network_acls_.items.size() > kMaxNetworkAcls)
+        fail(file_, "", std::to_string(network_acls_.items.size()) + " network ACLs, over vpcfw's limit of " +
+                            std::to_string(kMaxNetworkAcls) + " in one network (ruleset/limits.hpp)");
+    for (size_t i = 0; i < security_groups_.items.size(); ++i) {
+        const SecurityGroup& g = security_groups_.items[i];
+        if (g.ingress.size() > kMaxSgRulesPerDirection)
+            over(security_groups_.vpc[i], g.id, g.ingress.size(), kMaxSgRulesPerDirection, "inbound rules");
+        if (g.egress.size() > kMaxSgRulesPerDirection)
+            over(security_groups_.vpc[i], g.id, g.egress.size(), kMaxSgRulesPerDirection, "outbound rules");
+    }
+    for (size_t i = 0; i < network_acls_.items.size(); ++i) {
+        const NetworkAcl& a = network_acls_.items[i];
+        size_t n[2] = {0, 0};
+        for (const NaclEntry& e : a.entries) ++n[e.egress ? 1 : 0];
+        if (n[0] > kMaxNaclEntriesPerDirection) over(network_acls_.vpc[i], a.id, n[0], kMaxNaclEntriesPerDirection, "inbound entries");
+        if (n[1] > kMaxNaclEntriesPerDirection) over(network_acls_.vpc[i], a.id, n[1], kMaxNaclEntriesPerDirection, "outbound entries");
+    }
+}
+
+} // namespace
+
 Network Loader::finish() {
     Network& net = net_;
     // Dangling references to objects that must be in the export.
@@ -177,6 +229,7 @@ Network Loader::finish() {
     resolve_subnets_and_vpcs(enis_, subnets_, vpcs_);
     resolve_subnets_and_vpcs(nat_gateways_, subnets_, vpcs_);
     resolve_vpcs(endpoints_, vpcs_);
+    check_limits(security_groups_, network_acls_, file_);
 
     net.vpcs = std::move(vpcs_.items);
     net.subnets = std::move(subnets_.items);
@@ -250,6 +303,7 @@ Network Loader::finish() {
         p->association_id = eip.association_id;
     }
     fill_nat_public_ips(net);
+    finish_firewalls(net);
     return std::move(net_);
 }
 
@@ -316,9 +370,11 @@ void add_file(Loader& loader, const fs::path& p, bool must_be_object) {
     loader.add_bundle(doc, p.string(), region_of(p));
 }
 
-Result<Network> run(const std::function<void(Loader&)>& body) {
+Result<Network> run(const std::function<void(Loader&)>& body, const LoadOptions& options) {
     try {
         Loader loader;
+        loader.inert_rules = options.inert_rules;
+        loader.missing_groups_empty = options.missing_groups_empty;
         body(loader);
         return loader.finish();
     } catch (const InputError& e) {
@@ -330,7 +386,7 @@ Result<Network> run(const std::function<void(Loader&)>& body) {
 
 } // namespace
 
-Result<Network> load_network(const std::string& path) {
+Result<Network> load_network(const std::string& path, const LoadOptions& options) {
     return run([&path](Loader& loader) {
         std::error_code ec;
         fs::path root(path);
@@ -354,17 +410,18 @@ Result<Network> load_network(const std::string& path) {
         for (const auto& f : files) add_file(loader, f, false);
         if (loader.loaded() == 0)
             fail(path, "", "none of the " + std::to_string(files.size()) + " *.json files holds AWS describe output");
-    });
+    }, options);
 }
 
-Result<Network> load_network_text(const std::string& json_text, const std::string& origin) {
+Result<Network> load_network_text(const std::string& json_text, const std::string& origin,
+                                  const LoadOptions& options) {
     return run([&](Loader& loader) {
         json doc = parse_json(json_text, origin);
         if (!doc.is_object())
             fail(origin, "", std::string("the network must be a JSON object, found ") + doc.type_name());
         loader.add_bundle(doc, origin, "");
         if (loader.loaded() == 0) fail(origin, "", "no AWS describe keys at the top level (Vpcs, Subnets, ...)");
-    });
+    }, options);
 }
 
 } // namespace vpcfw

@@ -11,10 +11,22 @@
 
 namespace vpcfw {
 
+struct LoadOptions {
+    // docs/inspection.md §1: a Suricata keyword or protocol AWS accepts but vpcfw lacks is an
+    // error, unless the rule is loaded inert (never matching, a warning per rule; `check`
+    // and `--inert-rules`).
+    bool inert_rules = false;
+    // `check`: a firewall policy naming a rule group that is not in the export loads it as
+    // an empty group marked missing, for lint to report (`nfw-missing-group`); elsewhere
+    // that is a load error.
+    bool missing_groups_empty = false;
+};
+
 // Loads NET as the CLI's --network takes it: a file (one bundle) or a directory.
-Result<Network> load_network(const std::string& path);
+Result<Network> load_network(const std::string& path, const LoadOptions& options = {});
 
 // Loads a bundle from JSON text; `origin` names it in errors (a file name or "<inline>").
-Result<Network> load_network_text(const std::string& json_text, const std::string& origin);
+Result<Network> load_network_text(const std::string& json_text, const std::string& origin,
+                                  const LoadOptions& options = {});
 
 } // namespace vpcfw

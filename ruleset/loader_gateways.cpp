@@ -128,6 +128,33 @@ void Loader::transit_gateway(const Node& n) {
     });
 }
 
+namespace {
+
+// One attachment seen twice. A TGW peering attachment is listed by both TGWs' accounts
+// under one id, each with its own TransitGatewayId and association: a listing from the
+// other TGW fills the peer side (§8).
+void merge_tgw_attachment(TgwAttachment& x, const TgwAttachment& y) {
+    bool peering = x.resource_type == "peering" || y.resource_type == "peering";
+    if (peering && !x.tgw_id.empty() && !y.tgw_id.empty() && x.tgw_id != y.tgw_id) {
+        fill(x.resource_type, y.resource_type);
+        fill(x.peer_tgw_id, y.tgw_id);
+        fill(x.peer_association_rtb, y.association_rtb);
+        fill(x.name, y.name);
+        return;
+    }
+    fill(x.tgw_id, y.tgw_id);
+    fill(x.resource_type, y.resource_type);
+    fill(x.resource_id, y.resource_id);
+    fill(x.association_rtb, y.association_rtb);
+    fill(x.peer_tgw_id, y.peer_tgw_id);
+    fill(x.peer_association_rtb, y.peer_association_rtb);
+    add_unique(x.subnet_ids, y.subnet_ids);
+    x.appliance_mode = x.appliance_mode || y.appliance_mode;
+    fill(x.name, y.name);
+}
+
+} // namespace
+
 // describe-transit-gateway-attachments, or (`vpc_form`) describe-transit-gateway-vpc-attachments.
 void Loader::tgw_attachment(const Node& n, bool vpc_form) {
     TgwAttachment a;
@@ -146,16 +173,22 @@ void Loader::tgw_attachment(const Node& n, bool vpc_form) {
         Node as = n["Association"];
         std::string state = as["State"].str();
         if (state.empty() || state == "associated") a.association_rtb = as["TransitGatewayRouteTableId"].str();
+        if (a.resource_type == "peering") a.peer_tgw_id = a.resource_id;   // the peer TGW
     }
-    put(tgw_attachments_, std::move(a), {}, {}, [](TgwAttachment& x, const TgwAttachment& y) {
-        fill(x.tgw_id, y.tgw_id);
-        fill(x.resource_type, y.resource_type);
-        fill(x.resource_id, y.resource_id);
-        fill(x.association_rtb, y.association_rtb);
-        add_unique(x.subnet_ids, y.subnet_ids);
-        x.appliance_mode = x.appliance_mode || y.appliance_mode;
-        fill(x.name, y.name);
-    });
+    put(tgw_attachments_, std::move(a), {}, {}, merge_tgw_attachment);
+}
+
+// describe-transit-gateway-peering-attachments: the two TGWs of a peering (§8).
+void Loader::tgw_peering_attachment(const Node& n) {
+    TgwAttachment a;
+    a.id = n["TransitGatewayAttachmentId"].need_str();
+    a.resource_type = "peering";
+    a.tgw_id = n["RequesterTgwInfo"]["TransitGatewayId"].str();
+    a.peer_tgw_id = n["AccepterTgwInfo"]["TransitGatewayId"].str();
+    a.resource_id = a.peer_tgw_id;
+    if (n["State"].present()) a.state = n["State"].str();
+    a.name = name_tag(n["Tags"]);
+    put(tgw_attachments_, std::move(a), {}, {}, merge_tgw_attachment);
 }
 
 void Loader::tgw_route_table(const Node& n) {

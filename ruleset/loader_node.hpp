@@ -146,6 +146,12 @@ public:
 
     bool is_array() const { return present() && v_->is_array(); }
 
+    // The value itself (null when absent): for comparing whole objects.
+    const json& raw() const {
+        static const json kNull;
+        return present() ? *v_ : kNull;
+    }
+
     // The member names of an object (absent = none).
     std::vector<std::string> keys() const {
         std::vector<std::string> out;

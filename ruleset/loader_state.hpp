@@ -124,7 +124,7 @@ public:
 
 private:
     bool skip(const std::string& file, const std::string& why) {
-        warn(file, "", why + "; file skipped");
+        net_.warnings.push_back(Warning{file, "", why + "; file skipped", true});
         return false;
     }
 
@@ -154,6 +154,7 @@ private:
     void peering(const Node& n);
     void transit_gateway(const Node& n);
     void tgw_attachment(const Node& n, bool vpc_form);
+    void tgw_peering_attachment(const Node& n);
     void tgw_route_table(const Node& n);
     void tgw_static_routes(const Node& n);
     void tgw_propagations(const Node& n);
@@ -161,6 +162,17 @@ private:
     void vpn_connection(const Node& n);
     void endpoint(const Node& n);
 
+    // AWS Network Firewall: firewalls, policies, rule groups (loader_firewalls.cpp)
+    void firewall(const Node& n);
+    void firewall_policy(const Node& n);
+    void rule_group(const Node& n);
+    void finish_firewalls(Network& net);   // references, endpoints, variables (after reindex)
+
+public:
+    bool inert_rules = false;              // LoadOptions::inert_rules
+    bool missing_groups_empty = false;     // LoadOptions::missing_groups_empty
+
+private:
     std::string file_, region_;
     Network net_;
     Table<Vpc> vpcs_;
@@ -184,6 +196,11 @@ private:
     Table<VpcEndpoint> endpoints_;
     Table<PrefixList> prefix_lists_;
     std::vector<Ref> need_subnet_; // NACL associations
+    std::vector<NfwFirewall> firewalls_;
+    std::vector<NfwPolicy> policies_;
+    std::vector<NfwRuleGroup> rule_groups_;
+    std::map<std::string, std::pair<std::string, Ref>> nfw_seen_; // ARN -> (object text, where first read)
+    std::vector<Ref> fw_policy_ref_, fw_vpc_ref_;                    // per firewall
 };
 
 } // namespace vpcfw::load

@@ -87,6 +87,23 @@ const PeeringConnection* Network::peering(const std::string& id) const {
 const PrefixList* Network::prefix_list(const std::string& id) const {
     return find(prefix_lists, index.prefix_list, id);
 }
+std::pair<uint32_t, uint32_t> Network::firewall_endpoint(const std::string& vpce) const {
+    for (uint32_t f = 0; f < firewalls.size(); ++f)
+        for (uint32_t e = 0; e < firewalls[f].endpoints.size(); ++e)
+            if (firewalls[f].endpoints[e].endpoint_id == vpce) return {f, e};
+    return {kNoFw, 0};
+}
+const NfwPolicy* Network::firewall_policy(const std::string& arn) const {
+    for (const auto& p : firewall_policies)
+        if (p.arn == arn) return &p;
+    return nullptr;
+}
+const NfwRuleGroup* Network::rule_group(const std::string& arn) const {
+    for (const auto& g : rule_groups)
+        if (g.arn == arn) return &g;
+    return nullptr;
+}
+
 const VpcEndpoint* Network::endpoint(const std::string& id) const {
     return find(endpoints, index.endpoint, id);
 }

@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ruleset/firewall.hpp"
 #include "ruleset/ip.hpp"
 
 namespace vpcfw {
@@ -307,6 +308,10 @@ struct TgwAttachment {
     std::string association_rtb;       // Association.TransitGatewayRouteTableId (associated)
     std::vector<std::string> subnet_ids;// VPC attachments: one subnet per AZ
     bool appliance_mode = false;
+    // §8 TGW peering (resource "peering"): both TGWs list the attachment under one id; this
+    // side is tgw_id / association_rtb, the other the peer's (when the export holds it).
+    std::string peer_tgw_id;
+    std::string peer_association_rtb;
     std::string name;
 };
 
@@ -378,6 +383,7 @@ struct Warning {
     std::string file;
     std::string where;
     std::string message;
+    bool no_network_data = false;      // a file skipped for holding no AWS key (`-q` hides these)
 };
 
 struct Network {
@@ -400,6 +406,10 @@ struct Network {
     std::vector<VpnConnection> vpn_connections;
     std::vector<VpcEndpoint> endpoints;
     std::vector<PrefixList> prefix_lists;
+    // AWS Network Firewall (docs/inspection.md §1; ruleset/firewall.hpp)
+    std::vector<NfwFirewall> firewalls;
+    std::vector<NfwPolicy> firewall_policies;
+    std::vector<NfwRuleGroup> rule_groups;
 
     // id -> dense index, one map per kind.
     struct Index {
@@ -440,6 +450,12 @@ struct Network {
     Idx igw_of_vpc(Idx vpc) const;                   // attached internet gateway
     Idx eigw_of_vpc(Idx vpc) const;
     Idx vgw_of_vpc(Idx vpc) const;
+
+    // AWS Network Firewall lookups (plain scans; cold). The firewall and endpoint a vpce id
+    // names ({kNoFw, 0} when none); a policy or rule group by ARN.
+    std::pair<uint32_t, uint32_t> firewall_endpoint(const std::string& vpce) const;
+    const NfwPolicy* firewall_policy(const std::string& arn) const;
+    const NfwRuleGroup* rule_group(const std::string& arn) const;
 
     // Rebuild `index` from the vectors (after the loader fills them).
     void reindex();

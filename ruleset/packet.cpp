@@ -1,5 +1,7 @@
-// The packet language of INTERFACE.md: parsing and printing. Cold path.
+// The packet language of docs/interface.md: parsing and printing. Cold path.
 #include "ruleset/packet.hpp"
+
+#include "ruleset/app_payload.hpp"
 
 #include <charconv>
 #include <vector>
@@ -12,7 +14,15 @@ static std::vector<std::string_view> split_ws(std::string_view s) {
     while (i < s.size()) {
         while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
         size_t j = i;
-        while (j < s.size() && s[j] != ' ' && s[j] != '\t') ++j;
+        bool quoted = false;   // payload="a b": a quoted value is one token
+        while (j < s.size() && (quoted || (s[j] != ' ' && s[j] != '\t'))) {
+            if (s[j] == '\\' && quoted && j + 1 < s.size()) {
+                j += 2;
+                continue;
+            }
+            if (s[j] == '"') quoted = !quoted;
+            ++j;
+        }
         if (j > i) out.push_back(s.substr(i, j - i));
         i = j;
     }
@@ -112,7 +122,8 @@ Result<Packet> parse_packet(std::string_view text) {
     if (p.proto == 58 && p.src.is_v4()) return perr(text, "icmpv6 needs IPv6 addresses");
     if (p.is_icmp()) p.icmp_type = p.proto == 1 ? 8 : 128;
 
-    bool flagsGiven = false;
+    bool flagsGiven = false, lenGiven = false;
+    std::string sni, host, query;
     for (size_t i = 4; i < tok.size(); ++i) {
         auto kv = tok[i];
         auto eq = kv.find('=');
@@ -137,6 +148,56 @@ Result<Packet> parse_packet(std::string_view text) {
         } else if (key == "len") {
             if (!num(65535)) return perr(text, "len= must be 0-65535");
             p.payload_len = static_cast<uint32_t>(v);
+            lenGiven = true;
+        } else if (key == "payload" || key == "tls-sni" || key == "http-host" || key == "dns-query") {
+            // docs/inspection.md §7: at most one payload key, not with len=.
+            if (!p.payload_key.empty()) return perr(text, "at most one of payload=, tls-sni=, http-host=, dns-query=");
+            if (val.empty() || val.size() > 4096) return perr(text, std::string(key) + "= needs a value of 1-4096 characters");
+            p.payload_key = std::string(kv);
+            if (key == "payload") {
+                std::string bytes;
+                if (val.substr(0, 4) == "hex:") {
+                    auto hv = val.substr(4);
+                    if (hv.empty() || hv.size() % 2) return perr(text, "payload=hex: needs an even number of hex digits");
+                    for (size_t k = 0; k < hv.size(); k += 2) {
+                        uint64_t b;
+                        auto [q, ec] = std::from_chars(hv.data() + k, hv.data() + k + 2, b, 16);
+                        if (ec != std::errc() || q != hv.data() + k + 2) return perr(text, "payload=hex: bad hex digit");
+                        bytes += static_cast<char>(b);
+                    }
+                } else if (val.size() >= 2 && val.front() == '"' && val.back() == '"') {
+                    for (size_t k = 1; k + 1 < val.size(); ++k) {
+                        char ch = val[k];
+                        if (ch != '\\') {
+                            bytes += ch;
+                            continue;
+                        }
+                        if (k + 2 >= val.size()) return perr(text, "payload: a lone \\ at the end");
+                        char e = val[++k];
+                        if (e == 'n') bytes += '\n';
+                        else if (e == 'r') bytes += '\r';
+                        else if (e == 't') bytes += '\t';
+                        else if (e == '\\' || e == '"') bytes += e;
+                        else if (e == 'x' && k + 2 < val.size()) {
+                            uint64_t b;
+                            auto [q, ec] = std::from_chars(val.data() + k + 1, val.data() + k + 3, b, 16);
+                            if (ec != std::errc() || q != val.data() + k + 3) return perr(text, "payload: bad \\xHH escape");
+                            bytes += static_cast<char>(b);
+                            k += 2;
+                        } else return perr(text, std::string("payload: unknown escape \\") + e);
+                    }
+                } else {
+                    return perr(text, "payload= takes \"TEXT\" or hex:HEX");
+                }
+                if (bytes.empty()) return perr(text, "payload= is empty");
+                p.payload = bytes;
+            } else if (key == "tls-sni") {
+                sni = std::string(val);
+            } else if (key == "http-host") {
+                host = std::string(val);
+            } else {
+                query = std::string(val);
+            }
         } else if (key == "ttl") {
             if (!num(255)) return perr(text, "ttl= must be 0-255");
             p.ttl = static_cast<uint8_t>(v);
@@ -168,6 +229,15 @@ Result<Packet> parse_packet(std::string_view text) {
     }
     if (!p.is_tcp() && flagsGiven) return perr(text, "flags= is only for tcp");
     if (!p.is_tcp()) p.tcp_flags = 0;
+    if (!p.payload_key.empty()) {
+        if (lenGiven) return perr(text, "len= cannot be combined with a payload key");
+        if (!p.has_l4()) return perr(text, "a payload key needs a packet with its transport header");
+        if (!sni.empty()) p.payload = tls_client_hello(sni);
+        if (!host.empty()) p.payload = http_request(host);
+        if (!query.empty()) p.payload = dns_query(query, p.is_tcp());
+        p.payload_len = static_cast<uint32_t>(p.payload.size());
+        if (p.is_tcp() && !flagsGiven) p.tcp_flags = kTcpPsh | kTcpAck;
+    }
     return p;
 }
 
@@ -210,7 +280,8 @@ std::string Packet::str() const {
         s += " type=" + std::to_string(icmp_type) + " code=" + std::to_string(icmp_code);
         if (icmp_id) s += " icmp-id=" + std::to_string(icmp_id);
     }
-    if (payload_len) s += " len=" + std::to_string(payload_len);
+    if (!payload_key.empty()) s += " " + payload_key;
+    else if (payload_len) s += " len=" + std::to_string(payload_len);
     if (ttl != 64) s += " ttl=" + std::to_string(ttl);
     if (vlan >= 0) s += " vlan=" + std::to_string(vlan);
     if (frag != Frag::None) {

@@ -1,4 +1,4 @@
-// A packet as the reference evaluator sees it, and the packet language of INTERFACE.md
+// A packet as the reference evaluator sees it, and the packet language of docs/interface.md
 // ("tcp 10.0.1.10:40000 -> 10.0.2.20:443 flags=S"). Plain value; cold path (explain,
 // scenarios, tests). The compiled path has its own fixed-layout FlowKey in dataplane/.
 #pragma once
@@ -26,13 +26,17 @@ struct Packet {
     uint8_t icmp_type = 0, icmp_code = 0;
     uint16_t icmp_id = 0;              // echo / query identifier
     uint8_t tcp_flags = kTcpSyn;
-    uint32_t payload_len = 0;          // len=
+    uint32_t payload_len = 0;          // len= (or the size of `payload`)
+    // L4 payload bytes (docs/inspection.md §7: payload=, tls-sni=, http-host=, dns-query=);
+    // empty when only a length is known. `payload_key` keeps the key as written, for str().
+    std::string payload;
+    std::string payload_key;
     uint8_t ttl = 64;
     int vlan = -1;                     // vlan= (stripped before evaluation)
     Frag frag = Frag::None;
     uint32_t frag_id = 1;              // id= : IPv4 identification / IPv6 fragment id
     // The frame's source MAC, when a capture carries one (replay; not part of the packet
-    // language): origin inference (SEMANTICS.md §2) tries it before the source IP.
+    // language): origin inference (docs/semantics.md §2) tries it before the source IP.
     bool has_src_mac = false;
     std::array<uint8_t, 6> src_mac{};
 

@@ -1,5 +1,5 @@
 // The reference evaluator (ref_state.hpp): internet, egress-only and NAT gateways
-// (SEMANTICS.md §7). Outbound through an IGW (1:1 NAT to the public or Elastic IP, Block
+// (docs/semantics.md §7). Outbound through an IGW (1:1 NAT to the public or Elastic IP, Block
 // Public Access), through an egress-only IGW (IPv6, replies only), and through a NAT
 // gateway (port choice, mappings, idle timeout and RST) together with its replies.
 #include "ruleset/ref_state.hpp"

@@ -1,6 +1,8 @@
-// The reference evaluator (ref_state.hpp): network ACLs (SEMANTICS.md §5). Stateless;
+// The reference evaluator (ref_state.hpp): network ACLs (docs/semantics.md §5). Stateless;
 // entries in rule-number order, the first match decides, the default entry denies.
 #include "ruleset/ref_state.hpp"
+
+#include "ruleset/lint.hpp"
 
 namespace vpcfw::ref {
 
@@ -30,6 +32,12 @@ bool State::nacl_check(Ctx& c, Idx subnet, bool egress, const Packet& p) {
     std::string dir = egress ? "egress" : "ingress";
     Idx acl = net.nacl_of_subnet(subnet);
     const std::string& sid = net.subnets[subnet].id;
+    // §5 CHOICE missing_nacl_default: the default NACL the loader added where the export
+    // has none, or (setting off) no NACL at all.
+    if (acl != kNone && is_missing_nacl_default(net.network_acls[acl])) {
+        choice(c, "missing_nacl_default");
+        if (!cfg.missing_nacl_default) acl = kNone;
+    }
     if (acl == kNone) {
         step(c, sid, lname, "deny", {}, "the subnet has no network ACL in the export");
         return drop(c, layer, "default-deny", "none:" + dir + ":*");

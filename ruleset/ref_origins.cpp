@@ -1,4 +1,4 @@
-// The reference evaluator (ref_state.hpp): origins (SEMANTICS.md §2) and packets arriving
+// The reference evaluator (ref_state.hpp): origins (docs/semantics.md §2) and packets arriving
 // from outside. Which ENI or outside side sent a packet (given, or for "auto" from its MAC,
 // its addresses, the VPN/TGW routes covering its source, else the internet), captures read
 // as seen at an instance (back through the IGW, a NAT gateway or a gateway endpoint), and
@@ -288,6 +288,8 @@ bool State::enter_vpc_from_gateway(Ctx& c, Idx vpc, const std::string& gw, const
             }
             if (m.route->kind != TargetKind::Local && m.route->kind != TargetKind::VpcEndpoint)
                 return drop_step(c, Layer::Route, "unsupported-target", rule, "gateway route tables route to local, an ENI or a GWLB endpoint only", rt.id);
+            if (m.route->kind == TargetKind::VpcEndpoint && net.firewall_endpoint(m.route->target).first != kNoFw)
+                return via_firewall(c, kNone, m.route->target, rule, p);
             if (m.route->kind == TargetKind::VpcEndpoint) {
                 c.auto_tracked = true;
                 c.d->notes.push_back("Gateway Load Balancer endpoint: the appliance behind it is not modelled");

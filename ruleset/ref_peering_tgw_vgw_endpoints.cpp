@@ -1,5 +1,5 @@
 // The reference evaluator (ref_state.hpp): peering, Transit Gateway, virtual private
-// gateways and VPC endpoints (SEMANTICS.md §8). Peering (non-transitive, delivery only in
+// gateways and VPC endpoints (docs/semantics.md §8). Peering (non-transitive, delivery only in
 // the peer VPC), the TGW (attachments, route tables with propagations, appliance mode),
 // the VGW towards VPN/Direct Connect, and gateway / GWLB endpoints.
 #include "ruleset/ref_state.hpp"
@@ -78,14 +78,33 @@ int State::tgw_rank(const TgwRoute& r, bool viaPrefixList) {
     return 6;
 }
 
+// §8 a Direct Connect gateway attachment, or a VPN attachment whose connection is not
+// StaticRoutesOnly (a connection not in the export counts as dynamic): routes learned by BGP.
+bool State::learns_by_bgp(const TgwAttachment& a) const {
+    if (a.resource_type == "direct-connect-gateway") return true;
+    if (a.resource_type != "vpn") return false;
+    for (const auto& vc : net.vpn_connections)
+        if (vc.id == a.resource_id) return !vc.static_routes_only;
+    return true;
+}
+
+// The export gives propagated routes of this attachment in the table (used as given).
+bool State::has_propagated_routes(const TgwRouteTable& t, const std::string& attId) {
+    for (const auto& r : t.routes)
+        if (r.type == "propagated" && std::find(r.attachments.begin(), r.attachments.end(), attId) != r.attachments.end())
+            return true;
+    return false;
+}
+
 TgwMatch State::tgw_lookup(const TgwRouteTable& t, const IpAddr& dst) const {
     TgwMatch best;
-    auto consider = [&](const TgwRoute& r, int len, bool viaPl, bool synth) {
+    auto consider = [&](const TgwRoute& r, int len, bool viaPl, bool synth, bool bgp = false) {
         int rank = tgw_rank(r, viaPl);
         if (len > best.len || (len == best.len && rank < best.rank)) {
             best.len = len;
             best.rank = rank;
             best.synth = synth;
+            best.bgp_any = bgp;
             if (synth) {
                 best.synthesized = r;
                 best.route = nullptr;
@@ -102,9 +121,19 @@ TgwMatch State::tgw_lookup(const TgwRouteTable& t, const IpAddr& dst) const {
                 if (e.contains(dst)) consider(r, e.len, true, false);
         }
     }
-    // Propagations: attached VPCs' CIDRs (SEMANTICS §8); VPN/DX routes come from the export.
+    // Propagations: attached VPCs' CIDRs (docs/semantics.md §8); VPN/DX routes come from the export,
+    // or (CHOICE tgw_bgp_any_destination) a learned default route of their kind.
     for (const auto& attId : t.propagations) {
         const TgwAttachment* a = net.tgw_attachment(attId);
+        if (a && cfg.tgw_bgp_any_destination && learns_by_bgp(*a) && !has_propagated_routes(t, a->id)) {
+            TgwRoute r;
+            r.dest = *Cidr::parse(dst.is_v4() ? "0.0.0.0/0" : "::/0");
+            r.attachments = {a->id};
+            r.type = "propagated";
+            r.propagated_from = a->resource_type;
+            consider(r, 0, false, true, true);
+            continue;
+        }
         if (!a || a->resource_type != "vpc") continue;
         const Vpc* v = net.vpc(a->resource_id);
         if (!v) continue;
@@ -138,7 +167,7 @@ bool State::via_tgw(Ctx& c, Idx subnet, const Route& r, const std::string& rule,
         return drop_step(c, Layer::Tgw, "no-attachment-in-az", rule,
                          att->id + " has no subnet in " + s.az + ": the packet cannot reach the transit gateway", att->id);
     }
-    // NACLs around the attachment (AWS-FACTS §10): different subnets: source out, then
+    // NACLs around the attachment (docs/aws-facts.md §10): different subnets: source out, then
     // attachment subnet in; same subnet: that NACL's outbound and inbound.
     if (!nacl_check(c, subnet, true, p)) return false;
     if (!nacl_check(c, attSubnet, false, p)) return false;
@@ -149,17 +178,20 @@ bool State::via_tgw(Ctx& c, Idx subnet, const Route& r, const std::string& rule,
     return tgw_route(c, *att, p);
 }
 
-// Route inside the TGW by the table associated with the arrival attachment.
-bool State::tgw_route(Ctx& c, const TgwAttachment& arrival, const Packet& p) {
+// Route inside the TGW by the table associated with the arrival attachment (`peerSide`: with
+// the peer TGW's side of a peering attachment).
+bool State::tgw_route(Ctx& c, const TgwAttachment& arrival, const Packet& p, bool peerSide) {
     if (++c.depth > 8) return drop_step(c, Layer::Tgw, "loop", {}, "routing loop");
-    const TgwRouteTable* t = net.tgw_route_table(arrival.association_rtb);
+    const std::string& here = peerSide ? arrival.peer_tgw_id : arrival.tgw_id;
+    const TgwRouteTable* t = net.tgw_route_table(peerSide ? arrival.peer_association_rtb : arrival.association_rtb);
     if (!t)
         return drop_step(c, Layer::Tgw, "no-route", arrival.id + ":unassociated",
-                         arrival.id + " is not associated with a route table", arrival.tgw_id);
+                         arrival.id + " is not associated with a route table" + (peerSide ? " on " + here + "'s side" : ""), here);
     TgwMatch m = tgw_lookup(*t, p.dst);
     const TgwRoute* r = m.synth ? &m.synthesized : m.route;
     if (!r) return drop_step(c, Layer::Tgw, "no-route", t->id + ":none", "no route for " + p.dst.str(), t->id);
     std::string rule = t->id + ":" + (r->dest ? r->dest->str() : r->dest_prefix_list);
+    if (m.bgp_any) choice(c, "tgw_bgp_any_destination");
     if (r->state == "blackhole" || r->attachments.empty())
         return drop_step(c, Layer::Tgw, "blackhole", rule, "blackhole route", t->id);
     const TgwAttachment* out = net.tgw_attachment(r->attachments.front());
@@ -167,8 +199,9 @@ bool State::tgw_route(Ctx& c, const TgwAttachment& arrival, const Packet& p) {
     path(c, rule);
     if (!out || out->state != "available")
         return drop_step(c, Layer::Tgw, "attachment-not-available", rule, r->attachments.front() + " is not available", t->id);
+    if (out->resource_type == "peering") return via_tgw_peering(c, *out, here, rule, t->id, p);
     if (out->resource_type != "vpc") {
-        // VPN, Direct Connect, Connect, peering: the packet leaves AWS's view here.
+        // VPN, Direct Connect, Connect: the packet leaves AWS's view here.
         return accept(c, out->id);
     }
     const Vpc* v = net.vpc(out->resource_id);
@@ -203,6 +236,28 @@ bool State::tgw_route(Ctx& c, const TgwAttachment& arrival, const Packet& p) {
     c.auto_tracked = true;
     // Routed by the attachment subnet's route table (§8), NACLs as for any subnet.
     return route_from_subnet(c, outSubnet, kNone, p);
+}
+
+// §8 TGW peering: the peer TGW, when the export holds it (its side's association, or the
+// TGW itself), routes the packet by the table its side of the attachment is associated
+// with; otherwise the packet leaves (ACCEPT, to = the attachment). A packet that crossed a
+// peering is never sent over another (no transit across two peerings).
+bool State::via_tgw_peering(Ctx& c, const TgwAttachment& out, const std::string& here, const std::string& rule,
+                            const std::string& table, const Packet& p) {
+    if (c.arrived_via_tgw_peering)
+        return drop_step(c, Layer::Tgw, "peering-not-transitive", rule,
+                         "arrived over a transit gateway peering: never sent over another", table);
+    bool peerSide = out.tgw_id == here;   // the far side of the attachment is the peer's
+    const std::string& far = peerSide ? out.peer_tgw_id : out.tgw_id;
+    const std::string& farRtb = peerSide ? out.peer_association_rtb : out.association_rtb;
+    if (far.empty() || (farRtb.empty() && !net.transit_gateway(far))) {
+        step(c, out.id, "tgw", "leave", {}, "to the peer transit gateway " + (far.empty() ? "(unknown)" : far) + ", not in the export");
+        return accept(c, out.id);
+    }
+    step(c, out.id, "tgw", "cross", {}, "over the peering to " + far);
+    path(c, out.id);
+    c.arrived_via_tgw_peering = true;
+    return tgw_route(c, out, p, peerSide);
 }
 
 // ---- §8 VGW ---------------------------------------------------------------------------

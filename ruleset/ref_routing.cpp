@@ -1,4 +1,4 @@
-// The reference evaluator (ref_state.hpp): the path inside a VPC (SEMANTICS.md §3) and
+// The reference evaluator (ref_state.hpp): the path inside a VPC (docs/semantics.md §3) and
 // routing (§6). A packet leaving an ENI (SG egress), the subnet's route table (longest
 // prefix, then static over prefix list over propagated), the route's target (local, an ENI,
 // or one of the gateways of §7/§8), and delivery to an ENI (NACL in, SG in, appliances).
@@ -197,7 +197,9 @@ bool State::via_target(Ctx& c, Idx subnet, Idx src_eni, const RouteTable& rt, co
     case TargetKind::Peering: return via_peering(c, subnet, r, rule, p);
     case TargetKind::TransitGateway: return via_tgw(c, subnet, r, rule, p);
     case TargetKind::VpnGateway: return via_vgw(c, subnet, r, rule, p);
-    case TargetKind::VpcEndpoint: return via_endpoint(c, subnet, r, rule, p);
+    case TargetKind::VpcEndpoint:
+        if (net.firewall_endpoint(r.target).first != kNoFw) return via_firewall(c, subnet, r.target, rule, p);
+        return via_endpoint(c, subnet, r, rule, p);
     default:
         return drop_step(c, Layer::Route, "unsupported-target", rule,
                          std::string("target kind ") + target_kind_name(r.kind) + " is not modelled");

@@ -1,5 +1,5 @@
 // The reference evaluator (ref_state.hpp): security groups and connection tracking
-// (SEMANTICS.md §4). Rule matching (CIDR, prefix list, referenced group), the untracked-flow
+// (docs/semantics.md §4). Rule matching (CIDR, prefix list, referenced group), the untracked-flow
 // predicate, per-ENI connection-tracking keys, timeouts and capacity, the SG check at an ENI
 // and the commit of its pending entries once a packet is accepted.
 #include "ruleset/ref_state.hpp"
@@ -256,6 +256,7 @@ bool State::sg_check(Ctx& c, Idx eniIdx, bool egress, const Packet& p) {
     }
     step(c, e.id, lname, "allow", first, tracked ? "flow will be tracked" : "untracked flow (§4: rules judge every packet)");
     path(c, lname + ":" + first.substr(0, first.find(':')));
+    c.d->sg_rules.push_back(first);
     c.ct.push_back(PendingCt{key, egress, needsEntry, tracked, p.tcp_flags, p.icmp_type});
     c.last_sg_seen = true;
     c.last_sg_tracked = tracked;

@@ -3,7 +3,7 @@
 // and every table kept between packets (per-ENI connection tracking, NAT gateway mappings,
 // egress-only gateway flows, appliance-mode AZs, fragments); `ref::Ctx` is one packet's walk,
 // with the trace it writes and the state changes it will commit if the packet is accepted.
-// Each member is defined in the file of the SEMANTICS.md section it transcribes (listed
+// Each member is defined in the file of the docs/semantics.md section it transcribes (listed
 // below). Cold path; single-threaded.
 #pragma once
 
@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "ruleset/app_payload.hpp"
 #include "ruleset/decision.hpp"
 #include "ruleset/model.hpp"
 #include "ruleset/packet.hpp"
@@ -113,6 +114,28 @@ inline std::string endpoint(const IpAddr& a, bool ports, uint16_t port) {
     return ports ? s + ":" + std::to_string(port) : s;
 }
 
+// A flow at a Network Firewall endpoint (docs/inspection.md §4.1, C1): keyed by endpoint
+// and the 5-tuple in canonical order.
+struct NfwFlowKey {
+    std::string endpoint;
+    uint8_t proto = 0;
+    IpAddr a, b;
+    uint16_t pa = 0, pb = 0;
+    auto operator<=>(const NfwFlowKey&) const = default;
+};
+enum class NfwVerdict : uint8_t { None, Pass, Drop, Reject };
+struct NfwFlow {
+    IpAddr client;
+    uint16_t client_port = 0;
+    double last_seen = 0;
+    bool synack = false, established = false, midstream = false;
+    uint32_t pkts_to_server = 0, pkts_to_client = 0;
+    AppProto app = AppProto::None;
+    NfwVerdict verdict = NfwVerdict::None;
+    std::string verdict_rule, verdict_reason;
+    std::set<std::pair<std::string, bool>> alerted;   // C17: (rule, to_server)
+};
+
 // ---------------------------------------------------------------------------------------
 // One packet's walk
 
@@ -136,6 +159,7 @@ struct Ctx {
     bool arrived_via_peering = false;   // §8: never forwarded out of this VPC again
     bool arrived_from_edge = false;     // from a VGW (VPN/DX): no IGW, NAT, peering, endpoints (§8)
     bool arrived_from_tgw = false;      // through a TGW: no gateway endpoints (§8)
+    bool arrived_via_tgw_peering = false; // §8: crossed a TGW peering (never a second one)
     bool auto_tracked = false;          // §4: EIGW, NAT GW, TGW, interface endpoint
     std::string arrival_az;             // TGW: AZ the packet entered the TGW in
     std::vector<PendingCt> ct;
@@ -160,6 +184,7 @@ struct TgwMatch {
     const TgwRoute* route = nullptr;
     TgwRoute synthesized;   // for propagated VPC routes derived here
     bool synth = false;
+    bool bgp_any = false;   // §8 CHOICE tgw_bgp_any_destination: the synthesized BGP default
     int len = -1;
     int rank = 99;
 };
@@ -174,9 +199,11 @@ struct State {
     std::map<NatKey, NatEntry> nat_out;
     std::map<NatInsideKey, NatKey> nat_in;
     std::map<FragKey, FragEntry> frags;
+    double clock = -1e300;   // the replay clock: the latest packet time seen (evaluate)
     std::map<EigwKey, double> eigw;
     std::set<NatInsideKey> nat_idle_tcp;          // TCP mappings that timed out (for RST)
     std::map<ApplianceKey, std::string> appliance_az;  // §8 appliance mode: flow -> AZ
+    std::map<NfwFlowKey, NfwFlow> nfw_flows;           // docs/inspection.md §4.1
 
     // ---- the trace and the verdict ----------------------------------------------------
     void step(Ctx& c, std::string hop, std::string layer, std::string verdict, std::string rule = {},
@@ -273,10 +300,18 @@ struct State {
     Idx attachment_subnet_in_az(const TgwAttachment& a, const std::string& az) const;
     static int tgw_rank(const TgwRoute& r, bool viaPrefixList);
     TgwMatch tgw_lookup(const TgwRouteTable& t, const IpAddr& dst) const;
+    bool learns_by_bgp(const TgwAttachment& a) const;
+    static bool has_propagated_routes(const TgwRouteTable& t, const std::string& attId);
     bool via_tgw(Ctx& c, Idx subnet, const Route& r, const std::string& rule, const Packet& p);
-    bool tgw_route(Ctx& c, const TgwAttachment& arrival, const Packet& p);
+    bool tgw_route(Ctx& c, const TgwAttachment& arrival, const Packet& p, bool peerSide = false);
+    bool via_tgw_peering(Ctx& c, const TgwAttachment& out, const std::string& here, const std::string& rule,
+                         const std::string& table, const Packet& p);
     bool via_vgw(Ctx& c, Idx subnet, const Route& r, const std::string& rule, const Packet& p);
     bool via_endpoint(Ctx& c, Idx subnet, const Route& r, const std::string& rule, const Packet& p);
+
+    // docs/inspection.md: the Network Firewall hop and its engines (ref_inspection.cpp)
+    bool via_firewall(Ctx& c, Idx from_subnet, const std::string& vpce, const std::string& rule, const Packet& p);
+    bool inspect(Ctx& c, const NfwFirewall& fw, const NfwEndpoint& ep, const Packet& p);
 
     // §2 origins and arrivals from outside (ref_origins.cpp)
     bool walk_from_origin(Ctx& c, const std::string& fromSpec, Packet p);

@@ -1,4 +1,4 @@
-// The reference evaluator: SEMANTICS.md, transcribed. This file holds the walk that ties the
+// The reference evaluator: docs/semantics.md, transcribed. This file holds the walk that ties the
 // sections together (a packet's fragments, §11; its origin and the path from it; the commit
 // of state once it is accepted) and the public API (evaluate, apply, replace_network). The
 // sections live beside it, one file each: ref_origins.cpp (§2), ref_security_groups.cpp
@@ -18,6 +18,10 @@ Decision State::evaluate(const Packet& pkt, const std::string& fromSpec, double 
     Decision d;
     Ctx c;
     c.d = &d;
+    // The replay clock: a packet older than the latest one seen is judged at the latest
+    // time, so no state expires or moves back in time (the pipeline's StateTables::clock).
+    if (now > clock) clock = now;
+    now = clock;
     c.now = now;
     d.flow = pkt.flow_str();
     Packet p = pkt;

@@ -1,4 +1,4 @@
-// The reference evaluator: a direct, readable transcription of SEMANTICS.md. Linear scans,
+// The reference evaluator: a direct, readable transcription of docs/semantics.md. Linear scans,
 // every step recorded in the decision's trace. It answers `vpcfw explain`, runs scenarios
 // and is the oracle for the compiled pipeline. Cold path; single-threaded; owns its model
 // and its state (per-ENI connection tracking, NAT gateway mappings, fragments).
@@ -47,7 +47,7 @@ private:
     std::unique_ptr<State> st_;
 };
 
-// Decision as the JSON object of INTERFACE.md (without seq/ts, which replay adds).
+// Decision as the JSON object of docs/interface.md (without seq/ts, which replay adds).
 nlohmann::json decision_json(const Decision& d);
 // Decision as text for a person: one line per hop, then the verdict.
 std::string decision_text(const Decision& d);

@@ -1,4 +1,4 @@
-// Settings: every CHOICE of SEMANTICS.md (and the documented limits the evaluators apply)
+// Settings: every CHOICE of docs/semantics.md (and the documented limits the evaluators apply)
 // as one named field, shared by the reference evaluator and the compiled pipeline. Plain
 // value; no JSON, so the hot path's translation units can include it.
 #pragma once
@@ -7,7 +7,7 @@
 
 namespace vpcfw {
 
-// Every CHOICE of SEMANTICS.md as one named setting. Decisions that rest on one list its
+// Every CHOICE of docs/semantics.md as one named setting. Decisions that rest on one list its
 // name in Decision::choices and `explain` says so.
 struct Settings {
     // §2 captures taken at an instance: with origin auto, an outside source and a private
@@ -21,6 +21,10 @@ struct Settings {
     int other_timeout = 600;               // §4 documented window for other protocols
     bool icmp_errors_need_rule = true;     // §4 ICMP errors about a tracked flow need a rule
     size_t conntrack_capacity_per_eni = 1u << 20; // §4 table capacity per ENI
+    // §5 a subnet with no NACL in the export (no association, no default NACL of its VPC)
+    // has AWS's default NACL as AWS creates it, acl-default(VPC-ID) (allow all, then *);
+    // false = it has none and every packet is denied at `none:DIRECTION:*`.
+    bool missing_nacl_default = true;
     // §6 two overlapping prefix-list routes: the lower prefix-list id wins.
     bool prefix_list_tie_lowest_id = true;
     // §7 NAT gateway port choice: keep the source port if >= 1024 and free, else the
@@ -30,6 +34,10 @@ struct Settings {
     int nat_idle_tcp = 350;
     // §8 BGP VPNs and Direct Connect: learned routes not in the export; any destination.
     bool vpn_bgp_any_destination = true;
+    // §8 a TGW's Direct Connect gateway or dynamic VPN attachment whose propagation is
+    // enabled, with no propagated routes of it in the export: a propagated default route
+    // (0.0.0.0/0, ::/0) to it, ranked as its kind.
+    bool tgw_bgp_any_destination = true;
     // §8 VPN tunnel status ignored (tunnels assumed up).
     bool vpn_ignore_tunnel_status = true;
     // §11 non-first fragments take the first fragment's decision for this long.

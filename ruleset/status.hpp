@@ -10,7 +10,7 @@
 
 namespace vpcfw {
 
-// Exit codes of every vpcfw program (INTERFACE.md), defined once.
+// Exit codes of every vpcfw program (docs/interface.md), defined once.
 enum ExitCode : int {
     kExitOk = 0,       // success
     kExitFail = 1,     // a scenario expectation failed, or `check` found errors

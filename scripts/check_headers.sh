@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every header compiles on its own (STYLE.md practice 13): include it alone in an empty
+# Every header compiles on its own (docs/style.md practice 13): include it alone in an empty
 # translation unit. The dataplane's headers are compiled with tests/no_json first on the
 # include path, so one that reaches <nlohmann/json.hpp>, however indirectly, fails.
 set -euo pipefail

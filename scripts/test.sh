@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite (what `./quickstart.sh test` and CI run), in order:
-#   1. unit, end-to-end and scenario tests (meson test, suite "fast") in the normal build;
+#   1. unit, end-to-end and scenario tests (meson test, suite "fast") in the normal build,
+#      then the Debian package of that build installed into the machine (dpkg -i);
 #   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. every header compiles on its own;
 #   4. the libFuzzer targets (loader, packet language, control protocol, capture reader,
@@ -23,17 +24,22 @@ step() {  # step NAME COMMAND...
 
 step "unit, end-to-end and scenario tests" meson test -C "$build" --suite fast --print-errorlogs
 
+# The Debian package of this build installs into the machine (dpkg -i, then purged): vpcfw
+# from PATH, man vpcfw, the systemd unit verified. Reuses the build: a few seconds.
+step "Debian package installs and runs" tests/packaging/deb_install_test.sh "$build"
+
 asan_build() {
     [ -f build-asan/build.ninja ] || meson setup build-asan --buildtype=debug \
         -Db_sanitize=address,undefined -Db_lundef=false >/dev/null || return 1
-    # Only what the tests run (their executables and the vpcfw program): benchmarks and
-    # header checks are built, and checked, by the normal build.
+    # Only what the tests run (their executables, the vpcfw program and the man page the
+    # install test installs): benchmarks and header checks are built, and checked, by the
+    # normal build.
     local targets
     targets=$(meson introspect build-asan --tests | jq -r '.[].cmd[0]' | sed "s|^$PWD/build-asan/||" | grep -v '^/' | sort -u)
-    ninja -C build-asan control/vpcfw $targets >/dev/null || return 1
+    ninja -C build-asan control/vpcfw docs/vpcfw.1 $targets >/dev/null || return 1
     # The differential suite runs 1/20 of its networks here (the same seeds): the full run
     # is in the normal build above.
-    VPCFW_DIFF_SCALE=0.05 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    VPCFW_SANITIZED=1 VPCFW_DIFF_SCALE=0.05 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         meson test -C build-asan --no-rebuild --suite fast --print-errorlogs
 }
 step "tests under ASan and UBSan" asan_build

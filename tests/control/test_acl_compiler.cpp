@@ -15,7 +15,7 @@
 #include <rte_eal.h>
 
 #include "control/acl_compiler.hpp"
-#include "perf/classbench.hpp"
+#include "bench/classbench.hpp"
 #include "ruleset/packet.hpp"
 
 using namespace vpcfw;
@@ -383,11 +383,21 @@ TEST(RuleRef, PacksLayerTableIndex) {
     EXPECT_EQ(r.index(), 567u);
     EXPECT_TRUE(r.valid());
     EXPECT_FALSE(r.is_star());
-    RuleRef star = RuleRef::make(RuleLayer::NaclIngress, RuleRef::kMaxTable, RuleRef::kStarIndex);
+    RuleRef star = RuleRef::make(RuleLayer::NaclIngress, RuleRef::kMaxNaclTable, RuleRef::kStarIndex);
     EXPECT_TRUE(star.is_star());
-    EXPECT_EQ(star.table(), RuleRef::kMaxTable);
+    EXPECT_EQ(star.table(), RuleRef::kMaxNaclTable);
     EXPECT_FALSE(RuleRef{}.valid());
     EXPECT_FALSE(RuleRef::make(RuleLayer::SgIngress, 0, RuleRef::kStarIndex).is_star());
+    // A NACL entry past 2 x 32,766 (both directions, every rule number) keeps its index;
+    // a group keeps its 15-bit table number.
+    RuleRef last = RuleRef::make(RuleLayer::NaclEgress, RuleRef::kMaxNaclTable, 65535);
+    EXPECT_EQ(last.index(), 65535u);
+    EXPECT_EQ(last.table(), RuleRef::kMaxNaclTable);
+    EXPECT_FALSE(last.is_star());
+    RuleRef sg = RuleRef::make(RuleLayer::SgEgress, RuleRef::kMaxSgTable, RuleRef::kMaxSgIndex);
+    EXPECT_EQ(sg.table(), RuleRef::kMaxSgTable);
+    EXPECT_EQ(sg.index(), RuleRef::kMaxSgIndex);
+    EXPECT_EQ(sg.layer(), RuleLayer::SgEgress);
 }
 
 TEST(AclKey, NetworkByteOrderAndL4Word) {
@@ -978,7 +988,7 @@ TEST(AclCompiler, RulesScaleWithGroupSetsNotEnis) {
 
 namespace {
 
-// A ClassBench prefix (host order, as perf/classbench reads it) as a Cidr.
+// A ClassBench prefix (host order, as bench/classbench reads it) as a Cidr.
 Cidr cb_cidr(uint32_t addr, uint8_t len) {
     uint32_t mask = len == 0 ? 0 : ~uint32_t{0} << (32 - len);
     return Cidr{IpAddr::v4(addr & mask), len};

@@ -129,7 +129,7 @@ TEST(Cli, ScenarioFailureIsExitOne) {
 }
 
 TEST(Cli, SnapshotWithoutNetworkAclsHasTheDefaultNacl) {
-    // SEMANTICS.md §5 CHOICE missing_nacl_default, on a real export that left
+    // docs/semantics.md §5 CHOICE missing_nacl_default, on a real export that left
     // describe-network-acls out: test-public-private-subnet without NetworkAcls.json.
     fs::path dir = fs::temp_directory_path() / ("vpcfw-cli-" + std::to_string(::getpid()) + "-no-nacls");
     fs::remove_all(dir);
@@ -159,6 +159,7 @@ TEST(Cli, SnapshotWithoutNetworkAclsHasTheDefaultNacl) {
     std::string path = j["path"].dump();
     EXPECT_NE(path.find(acl + ":egress:100"), std::string::npos) << e.out;
     EXPECT_NE(path.find(acl + ":ingress:100"), std::string::npos) << e.out;
+    EXPECT_NE(j["choices"].dump().find("missing_nacl_default"), std::string::npos) << e.out;
 
     // Both evaluators, as a scenario on the same directory.
     nlohmann::json scen = {

@@ -70,9 +70,7 @@ TEST(HostileInputs, NetworkAndScenarioFifosAreRefused) {
     CliRun s = cli({"scenario", fifo.string()});
     EXPECT_EQ(s.code, 2);
     EXPECT_NE(s.err.find(fifo.string() + ": a FIFO, not a regular file"), std::string::npos) << s.err;
-    CliRun rp = cli({"replay", "--network", kNetwork, "--pcap", fifo.string()});
-    EXPECT_EQ(rp.code, 2);
-    EXPECT_NE(rp.err.find("a FIFO, not a regular file"), std::string::npos) << rp.err;
+    // A capture may be a FIFO, as tcpdump reads one (tests/control/toolbox_test.sh).
     fs::remove(fifo);
 }
 

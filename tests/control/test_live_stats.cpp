@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 #include "control/live_stats.hpp"
@@ -111,4 +112,40 @@ TEST(LiveStats, StatsLineAndStopSummary) {
     // Worker counters that stayed zero are not printed.
     std::string quiet = stop_summary(LiveCounters{}, 1);
     for (const auto& f : kWorkerCounterNames) EXPECT_EQ(quiet.find(std::string("  ") + f.name + " "), std::string::npos);
+}
+
+TEST(LiveStats, PrometheusLabelValuesAreEscaped) {
+    EXPECT_EQ(prometheus_label("plain-1"), "plain-1");
+    EXPECT_EQ(prometheus_label("a\\b\"c\nd"), "a\\\\b\\\"c\\nd");
+    LiveCounters c;
+    c.ports.push_back({"we\"ird\\port\nname", 1, 2, 0, 0, 0, 0});
+    std::string text = prometheus_text(c);
+    EXPECT_NE(text.find("vpcfw_port_packets_total{port=\"we\\\"ird\\\\port\\nname\",direction=\"rx\"} 1\n"), std::string::npos) << text;
+    // Every sample is one line: the newline of the label did not split one.
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);)
+        if (!line.empty() && line[0] != '#') EXPECT_EQ(line.rfind("vpcfw_", 0), 0u) << line;
+}
+
+TEST(LiveStats, MetricsEndpointServesOnlySlashMetrics) {
+    auto body = [] { return std::string("vpcfw_packets_total 7\n"); };
+    auto status = [](const std::string& resp) { return resp.substr(0, resp.find("\r\n")); };
+    std::string ok = metrics_http_response("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", body);
+    EXPECT_EQ(status(ok), "HTTP/1.0 200 OK");
+    EXPECT_NE(ok.find("Content-Type: text/plain; version=0.0.4\r\n"), std::string::npos);
+    EXPECT_NE(ok.find("Content-Length: 22\r\n"), std::string::npos);
+    EXPECT_EQ(ok.substr(ok.size() - 22), "vpcfw_packets_total 7\n");
+    EXPECT_EQ(status(metrics_http_response("GET /metrics?name[]=x HTTP/1.0\r\n\r\n", body)), "HTTP/1.0 200 OK");
+    std::string head = metrics_http_response("HEAD /metrics HTTP/1.1\r\n\r\n", body);
+    EXPECT_EQ(status(head), "HTTP/1.0 200 OK");
+    EXPECT_EQ(head.find("vpcfw_packets_total"), std::string::npos);
+    for (const char* path : {"/", "/metricsx", "/favicon.ico", "/metrics/", "/stats"}) {
+        std::string r = metrics_http_response(std::string("GET ") + path + " HTTP/1.1\r\n\r\n", body);
+        EXPECT_EQ(status(r), "HTTP/1.0 404 Not Found") << path;
+        EXPECT_EQ(r.find("vpcfw_packets_total"), std::string::npos) << path;
+    }
+    EXPECT_EQ(status(metrics_http_response("POST /metrics HTTP/1.1\r\n\r\n", body)), "HTTP/1.0 405 Method Not Allowed");
+    EXPECT_EQ(status(metrics_http_response("", body)), "HTTP/1.0 400 Bad Request");
+    EXPECT_EQ(status(metrics_http_response("GET /metrics\r\n", body)), "HTTP/1.0 400 Bad Request");
+    EXPECT_EQ(status(metrics_http_response("garbage", body)), "HTTP/1.0 400 Bad Request");
 }

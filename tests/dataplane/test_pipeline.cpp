@@ -1,20 +1,26 @@
 // The compiled pipeline's mechanisms on the bundled example network: the flow cache
 // (hits only for established flows, never across a version that changes the answer),
-// counters (every packet once), bursts equal to one-by-one, and RulesetSlot publication
-// under concurrent workers (RCU QSBR: old versions freed only after every worker moved on).
+// counters (every packet once), bursts equal to one-by-one, the burst classification stage
+// (answers exactly the questions it asked, as single classifications do), and RulesetSlot publication
+// under concurrent workers (RCU QSBR: old versions freed only after every worker moved on),
+// and the CHOICE missing_nacl_default read alike by both evaluators with either value.
 // Decision equality with the reference on every scenario is tested by test_control and
 // the differential suite (tests/diff).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
 #include "control/compiler.hpp"
 #include "control/eal.hpp"
+#include "dataplane/burst_classify.hpp"
+#include "dataplane/compiled_impl.hpp"
 #include "dataplane/pipeline.hpp"
 #include "dataplane/ruleset_slot.hpp"
 #include "ruleset/actions.hpp"
 #include "ruleset/loader.hpp"
+#include "ruleset/reference.hpp"
 
 using namespace vpcfw;
 
@@ -95,6 +101,47 @@ TEST_F(Fixture, CacheEntryExpiresWithItsConnectionState) {
     Verdict late = run(pipe, pkt("tcp 10.0.10.20:5000 -> 10.0.20.30:5432 flags=S", kApp, 10000, *rs));
     EXPECT_EQ(pipe.counters().flow_cache_hits, hits);
     EXPECT_EQ(late.action, Action::Accept);   // the rules still admit it, as a new flow
+}
+
+// Connection tracking at capacity (docs/semantics.md §4, issue 17 item 3): new flows over the
+// ENI's capacity are refused at layer conntrack and counted, an established flow keeps
+// flowing, and once the embryonic entries pass their timeout the next new flow reclaims
+// them (conntrack_reclaimed). The same with the worker's table (--capacity) as the limit.
+TEST_F(Fixture, AtCapacityNewFlowsAreRefusedEstablishedOnesFlowAndExpiredEntriesAreReclaimed) {
+    for (bool tableLimit : {false, true}) {
+        SCOPED_TRACE(tableLimit ? "worker table limit" : "per-ENI capacity");
+        Settings s;
+        if (!tableLimit) s.conntrack_capacity_per_eni = 8;
+        Pipeline pipe(s, tableLimit ? 16 : 1 << 12);
+        pipe.set_ruleset(rs.get());
+        // One established flow first.
+        ASSERT_EQ(run(pipe, pkt("tcp 10.0.10.20:40000 -> 10.0.20.30:5432 flags=S", kApp, 0, *rs)).action, Action::Accept);
+        ASSERT_EQ(run(pipe, pkt("tcp 10.0.20.30:5432 -> 10.0.10.20:40000 flags=SA", kDb, 0.1, *rs)).action, Action::Accept);
+        ASSERT_EQ(run(pipe, pkt("tcp 10.0.10.20:40000 -> 10.0.20.30:5432 flags=A", kApp, 0.2, *rs)).action, Action::Accept);
+        // A flood of SYNs that never complete, far past the capacity.
+        uint64_t refused = 0;
+        for (int i = 0; i < 200; ++i) {
+            Verdict v = run(pipe, pkt("tcp 10.0.10.20:" + std::to_string(41000 + i) + " -> 10.0.20.30:5432 flags=S", kApp,
+                                      1 + i * 0.01, *rs));
+            if (v.action == Action::Drop) {
+                EXPECT_EQ(v.layer, Layer::Conntrack);
+                ++refused;
+            }
+        }
+        EXPECT_GT(refused, 150u);
+        EXPECT_EQ(pipe.counters().conntrack_full, refused);
+        EXPECT_EQ(pipe.counters().dropped[static_cast<unsigned>(Layer::Conntrack)], refused);
+        // The established flow is not affected.
+        EXPECT_EQ(run(pipe, pkt("tcp 10.0.10.20:40000 -> 10.0.20.30:5432 flags=PA", kApp, 5, *rs)).action, Action::Accept);
+        EXPECT_EQ(run(pipe, pkt("tcp 10.0.20.30:5432 -> 10.0.10.20:40000 flags=A", kDb, 5.1, *rs)).action, Action::Accept);
+        // Still within the embryonic timeout (120 s): still refused, nothing reclaimed.
+        EXPECT_EQ(run(pipe, pkt("tcp 10.0.10.20:42000 -> 10.0.20.30:5432 flags=S", kApp, 60, *rs)).action, Action::Drop);
+        EXPECT_EQ(pipe.counters().conntrack_reclaimed, 0u);
+        // Past it: the next new flow reclaims the expired entries and is admitted.
+        EXPECT_EQ(run(pipe, pkt("tcp 10.0.10.20:42001 -> 10.0.20.30:5432 flags=S", kApp, 200, *rs)).action, Action::Accept);
+        EXPECT_GT(pipe.counters().conntrack_reclaimed, 0u);
+        EXPECT_EQ(pipe.counters().packets, pipe.counters().accepted + pipe.counters().dropped_total());
+    }
 }
 
 TEST_F(Fixture, NaclDenyCutsAnEstablishedCachedFlowAtOnce) {
@@ -183,6 +230,109 @@ TEST_F(Fixture, BurstEqualsOneByOneAndCountsEveryPacketOnce) {
     EXPECT_GT(accepted, 0u);
 }
 
+TEST_F(Fixture, BurstClassifyAnswersItsFirstHopQuestionsAsSingleClassificationsDo) {
+    const auto& t = rs->impl();
+    const AclTables& acl = rs->acl();
+    uint32_t app = rs->origin(kApp)->index, db = rs->origin(kDb)->index;
+    struct Case {
+        std::string text;
+        const char* from;
+        uint32_t src, dst;
+    };
+    std::vector<Case> cases;
+    for (int port : {5432, 22, 443, 80})
+        cases.push_back({"tcp 10.0.10.20:41000 -> 10.0.20.30:" + std::to_string(port) + " flags=S", kApp, app, db});
+    cases.push_back({"udp 10.0.20.30:5000 -> 10.0.10.20:53", kDb, db, app});
+    cases.push_back({"icmp 10.0.10.20 -> 10.0.20.30 type=8 code=0", kApp, app, db});
+    std::vector<ParsedPacket> burst;
+    for (const auto& c : cases) burst.push_back(pkt(c.text, c.from, 1, *rs));
+    bool miss[kMaxBurst];
+    std::fill(miss, miss + kMaxBurst, true);
+    miss[1] = false;   // a flow-cache hit: no answers
+    BurstClassify bc;
+    bc.classify(*rs, burst.data(), miss, burst.size());
+    size_t answered = 0;
+    for (size_t i = 0; i < cases.size(); ++i) {
+        bc.use(i);
+        const FlowKey& k = burst[i].key;
+        uint16_t l4 = acl_l4_word(k);
+        for (bool egress : {true, false}) {
+            uint32_t e = egress ? cases[i].src : cases[i].dst;
+            Be32 remote = egress ? k.dst[0] : k.src[0];
+            uint16_t dir = egress ? kAclEgress : kAclIngress;
+            uint16_t nacl = static_cast<uint16_t>(t.subnets[t.enis[e].subnet].nacl);
+            AclKey4 nq = make_acl_key4(k.proto, nacl, dir, remote, 0, l4);
+            AclKey4 sq = make_acl_key4(k.proto, acl.group_set_of_eni(e), dir, remote, 0, l4);
+            NaclVerdict nb, ns;
+            SgVerdict sb, ss;
+            bool hasN = bc.nacl(acl, nq, nb), hasS = bc.sg(acl, sq, sb);
+            EXPECT_EQ(hasN, miss[i]) << i;
+            EXPECT_EQ(hasS, miss[i]) << i;
+            if (!miss[i]) continue;
+            answered += 2;
+            acl.classify_nacl(std::span<const AclKey4>(&nq, 1), std::span<NaclVerdict>(&ns, 1));
+            sq.remote_set = Be16::from_host(acl.remote_set4(remote));
+            acl.classify_sg(std::span<const AclKey4>(&sq, 1), std::span<SgVerdict>(&ss, 1));
+            EXPECT_EQ(nb.rule.raw, ns.rule.raw) << i << " egress " << egress;
+            EXPECT_EQ(nb.allow, ns.allow) << i;
+            EXPECT_EQ(sb.rule.raw, ss.rule.raw) << i << " egress " << egress;
+            EXPECT_EQ(sb.admit, ss.admit) << i;
+            // Another question (another table, another port) is not the burst's to answer.
+            AclKey4 other = sq;
+            other.table = Be16::from_host(static_cast<uint16_t>(acl.group_set_of_eni(e) + 1));
+            EXPECT_FALSE(bc.sg(acl, other, sb));
+            other = nq;
+            other.l4 = Be16::from_host(static_cast<uint16_t>(l4 + 1));
+            EXPECT_FALSE(bc.nacl(acl, other, nb));
+        }
+    }
+    EXPECT_EQ(answered, 4 * (cases.size() - 1));
+    bc.use_none();
+    NaclVerdict nv;
+    AclKey4 any = make_acl_key4(6, 0, kAclEgress, burst[0].key.dst[0], 0, 5432);
+    EXPECT_FALSE(bc.nacl(acl, any, nv));
+}
+
+// process_parsed_refs hands out references, never copies: the walked packets' from the
+// burst scratch, an established flow's from the flow cache (the same entry, burst after
+// burst), with the verdicts process_parsed copies; reserve() mid-flow changes no decision.
+TEST_F(Fixture, VerdictReferencesEqualCopiesAndHitsShareTheCachedVerdict) {
+    std::vector<ParsedPacket> open = {pkt("tcp 10.0.10.20:40000 -> 10.0.20.30:5432 flags=S", kApp, 0, *rs),
+                                      pkt("tcp 10.0.20.30:5432 -> 10.0.10.20:40000 flags=SA", kDb, 0.1, *rs),
+                                      pkt("tcp 10.0.10.20:40000 -> 10.0.20.30:5432 flags=A", kApp, 0.2, *rs)};
+    Pipeline a(Settings{}, 1 << 12), b(Settings{}, 1 << 12);
+    a.set_ruleset(rs.get());
+    b.set_ruleset(rs.get());
+    const Verdict* ra[kMaxBurst];
+    std::vector<Verdict> vb(open.size());
+    a.process_parsed_refs(open, std::span<const Verdict*>(ra, open.size()));
+    b.process_parsed(open, vb);
+    for (size_t i = 0; i < open.size(); ++i) {
+        ASSERT_NE(ra[i], nullptr);
+        EXPECT_TRUE(decision_differences(to_decision(vb[i], rs->names(), ""), to_decision(*ra[i], rs->names(), "")).empty()) << i;
+    }
+    const Verdict* first = nullptr;
+    for (int round = 0; round < 3; ++round) {
+        if (round == 2) a.reserve(100000);   // grows the tables: entries come back through a walk
+        std::vector<ParsedPacket> est = {pkt("tcp 10.0.10.20:40000 -> 10.0.20.30:5432 flags=PA", kApp, 1 + round, *rs),
+                                         pkt("tcp 10.0.20.30:5432 -> 10.0.10.20:40000 flags=A", kDb, 1.05 + round, *rs)};
+        uint64_t hits = a.counters().flow_cache_hits;
+        a.process_parsed_refs(est, std::span<const Verdict*>(ra, est.size()));
+        std::vector<Verdict> vb2(est.size());
+        b.process_parsed(est, vb2);
+        for (size_t i = 0; i < est.size(); ++i) {
+            EXPECT_EQ(ra[i]->action, Action::Accept);
+            EXPECT_TRUE(decision_differences(to_decision(vb2[i], rs->names(), ""), to_decision(*ra[i], rs->names(), "")).empty());
+        }
+        if (round == 0) first = ra[0];
+        if (round == 1) {
+            EXPECT_EQ(a.counters().flow_cache_hits, hits + 2);
+            EXPECT_EQ(ra[0], first);   // the cache's verdict, not a copy
+        }
+    }
+    EXPECT_EQ(a.tracked_entries(), b.tracked_entries());
+}
+
 TEST_F(Fixture, UnparsedFramesAreDroppedAtLayerParseWithTheirReason) {
     Pipeline pipe(Settings{}, 1 << 10);
     pipe.set_ruleset(rs.get());
@@ -234,4 +384,38 @@ TEST_F(Fixture, SlotPublishesVersionsToRunningWorkersAndFreesOldOnesAfterQuiesce
     w0.join();
     w1.join();
     EXPECT_EQ(seen[0].load(), slot.current()->version());
+}
+
+// docs/semantics.md §5 CHOICE missing_nacl_default, both values, both evaluators: a subnet with no
+// NACL in the export is judged by acl-default(VPC-ID) (on) or denied at none:DIR:* (off),
+// and the decision names the CHOICE either way.
+TEST(MissingNaclDefault, BothEvaluatorsFollowTheSettingAndNameTheChoice) {
+    ASSERT_TRUE(ensure_eal()) << "EAL";
+    auto n = load_network(std::string(VPCFW_SOURCE_DIR) + "/tests/scenarios/networks/c-no-nacl.json");
+    ASSERT_TRUE(n) << n.error().str();
+    for (bool on : {true, false}) {
+        Settings s;
+        s.missing_nacl_default = on;
+        auto rs = compile_ruleset(*n, s, CompileOptions{});
+        ASSERT_TRUE(rs) << rs.error().str();
+        Pipeline pipe(s, 1 << 10);
+        pipe.set_ruleset(rs->get());
+        ReferenceEvaluator ref(*n, s);
+        auto p = parse_packet("tcp 10.40.1.10:40000 -> 10.41.1.10:22 flags=S");
+        ASSERT_TRUE(p);
+        auto o = (*rs)->origin("eni-0nna00001");
+        ASSERT_TRUE(o);
+        ParsedPacket pp = parsed_from_packet(*p, *o, 1);
+        Verdict v;
+        pipe.process_parsed(std::span<const ParsedPacket>(&pp, 1), std::span<Verdict>(&v, 1));
+        Decision got = to_decision(v, (*rs)->names(), "f");
+        Decision want = ref.evaluate(*p, "eni-0nna00001", 1);
+        EXPECT_TRUE(decision_differences(want, got).empty()) << (on ? "on" : "off");
+        EXPECT_EQ(want.action, on ? Action::Accept : Action::Drop);
+        if (!on) {
+            EXPECT_EQ(want.rule, "none:egress:*");
+        }
+        EXPECT_NE(std::find(got.choices.begin(), got.choices.end(), "missing_nacl_default"), got.choices.end());
+        EXPECT_NE(std::find(want.choices.begin(), want.choices.end(), "missing_nacl_default"), want.choices.end());
+    }
 }

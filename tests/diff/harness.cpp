@@ -48,6 +48,16 @@ void count_decision(Coverage& c, const Decision& d, const Packet& p) {
             ++c.cases[std::string("missing-nacl-default:") + (d.action == Action::Drop ? "drop" : "accept")];
             break;
         }
+    // §8 CHOICE tgw_bgp_any_destination: a learned default route of a DX / dynamic VPN attachment.
+    if (std::find(d.choices.begin(), d.choices.end(), "tgw_bgp_any_destination") != d.choices.end())
+        ++c.cases[std::string("tgw-bgp-default:") + (d.action == Action::Drop ? "drop" : "accept")];
+    // §8 TGW peering: crossed to the peer TGW, left at a peering whose peer is not exported,
+    // or refused a second peering.
+    if (std::find(d.path.begin(), d.path.end(), "tgw-attach-0p01") != d.path.end())
+        ++c.cases[std::string("tgw-peering-crossed:") + (d.action == Action::Drop ? "drop" : "accept")];
+    if (d.action == Action::Accept && starts(d.to, "tgw-attach-0p")) ++c.cases["tgw-peering-left:accept"];
+    if (d.action == Action::Drop && d.layer == Layer::Tgw && d.reason == "peering-not-transitive")
+        ++c.cases["tgw-peering-not-transitive:drop"];
     if (d.action == Action::Drop && starts(d.rule, "acl-default("))
         ++c.cases["missing-nacl-default:drop"];
     if (d.action == Action::Drop) {

@@ -69,7 +69,7 @@ public:
     // Generated network `seed` with `steps` generated steps; `index` names it in reports.
     Status run_generated(uint64_t seed, size_t index, size_t steps, HarnessStats& stats);
 
-    // A scenario file (INTERFACE.md format): its network and steps, through both engines.
+    // A scenario file (docs/interface.md format): its network and steps, through both engines.
     Status run_scenario(const std::string& path, HarnessStats& stats);
 
     // Mismatches printed so far (the cap is shared by all runs of this harness).

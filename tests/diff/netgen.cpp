@@ -103,7 +103,9 @@ struct PlanAttachment {
 
 class Generator {
 public:
-    explicit Generator(uint64_t seed) : rng_(seed) {}
+    // rng2_ draws only the later additions (BGP attachments), so that the networks of a
+    // seed stay as they were apart from them.
+    explicit Generator(uint64_t seed) : rng_(seed), rng2_(seed * 0x2545f4914f6cdd1dull + 13) {}
 
     json run() {
         plan_vpcs();
@@ -146,6 +148,11 @@ public:
         case 6: s.tcp_transitory_timeout = 60; s.icmp_timeout = 10; s.other_timeout = 100; break;
         case 7: s.fragment_window = 5; break;
         case 8: s.nat_idle_tcp = 100; s.nat_port_min = 2000; break;
+        case 9:
+            s.missing_nacl_default = rng_.chance(0.5);
+            s.tgw_bgp_any_destination = rng_.chance(0.5);
+            s.conntrack_capacity_per_eni = 4;
+            break;
         default: s.conntrack_capacity_per_eni = static_cast<size_t>(rng_.range(2, 6)); break;
         }
         return s;
@@ -153,6 +160,10 @@ public:
 
 private:
     Rng rng_;
+    Rng rng2_;
+    // §8 CHOICE tgw_bgp_any_destination: TGW attachments whose routes are learned by BGP
+    // (a Direct Connect gateway, a dynamic VPN), kept apart from atts_ (see rng2_).
+    std::vector<PlanAttachment> bgp_atts_;
     json out_ = json::object();
     std::vector<std::string> azs_;
     std::vector<PlanVpc> vpcs_;
@@ -426,6 +437,23 @@ private:
             a.rtb = rng_.pick(tgw_rtbs_);
             vpn_tgw_ = a.resource;
             atts_.push_back(a);
+        }
+        if (rng2_.chance(0.6)) {
+            PlanAttachment a;
+            a.id = "tgw-attach-0d01";
+            a.type = "direct-connect-gateway";
+            a.resource = "7c1e0f4a-9b2d-4e3f-8a6b-5d4c3b2a1f0e";
+            a.rtb = rng2_.pick(tgw_rtbs_);
+            bgp_atts_.push_back(a);
+        }
+        if (rng2_.chance(0.5)) {
+            PlanAttachment a;
+            a.id = "tgw-attach-0f02";
+            a.type = "vpn";
+            a.resource = "vpn-0f02";   // StaticRoutesOnly false (emit_vgw)
+            a.rtb = rng2_.pick(tgw_rtbs_);
+            if (rng2_.chance(0.1)) a.state = "pending";
+            bgp_atts_.push_back(a);
         }
     }
 
@@ -767,7 +795,9 @@ private:
               {"Options", {{"AssociationDefaultRouteTableId", tgw_rtbs_[0]}, {"PropagationDefaultRouteTableId", tgw_rtbs_[0]},
                            {"SecurityGroupReferencingSupport", "disable"}}}}});
         json atts = json::array(), vpcAtts = json::array();
-        for (const auto& a : atts_) {
+        std::vector<PlanAttachment> all = atts_;
+        all.insert(all.end(), bgp_atts_.begin(), bgp_atts_.end());
+        for (const auto& a : all) {
             json j = {{"TransitGatewayAttachmentId", a.id}, {"TransitGatewayId", tgw_}, {"ResourceType", a.type},
                       {"ResourceId", a.resource}, {"ResourceOwnerId", kOwner}, {"State", a.state}};
             if (!a.rtb.empty()) j["Association"] = {{"State", "associated"}, {"TransitGatewayRouteTableId", a.rtb}};
@@ -779,7 +809,6 @@ private:
                                    {"Options", {{"ApplianceModeSupport", a.appliance ? "enable" : "disable"},
                                                 {"DnsSupport", "enable"}, {"Ipv6Support", "enable"}}}});
         }
-        out_["TransitGatewayAttachments"] = atts;
         out_["TransitGatewayVpcAttachments"] = vpcAtts;
         json rtbs = json::array(), statics = json::array(), props = json::array();
         for (size_t t = 0; t < tgw_rtbs_.size(); ++t) {
@@ -818,11 +847,90 @@ private:
                 if (a.type == "vpc" && rng_.chance(0.7))
                     pr.push_back({{"TransitGatewayAttachmentId", a.id}, {"ResourceId", a.resource},
                                   {"ResourceType", "vpc"}, {"State", "enabled"}});
+            // BGP attachments: an enabled propagation (sometimes disabled), and sometimes
+            // the routes it learned as the export gives them (then used as given).
+            for (const auto& a : bgp_atts_) {
+                if (!rng2_.chance(0.75)) continue;
+                pr.push_back({{"TransitGatewayAttachmentId", a.id}, {"ResourceId", a.resource}, {"ResourceType", a.type},
+                              {"State", rng2_.chance(0.9) ? "enabled" : "disabled"}});
+                if (rng2_.chance(0.3))
+                    statics.back()["Routes"].push_back(
+                        {{"DestinationCidrBlock", rng2_.chance(0.5) ? "172.18.0.0/16" : "0.0.0.0/0"}, {"Type", "propagated"},
+                         {"State", "active"},
+                         {"TransitGatewayAttachments",
+                          json::array({{{"TransitGatewayAttachmentId", a.id}, {"ResourceType", a.type}, {"ResourceId", a.resource}}})}});
+            }
             props.push_back({{"TransitGatewayRouteTableId", tgw_rtbs_[t]}, {"TransitGatewayRouteTablePropagations", pr}});
         }
+        emit_tgw_peering(atts, rtbs, statics, props);
+        out_["TransitGatewayAttachments"] = atts;
         out_["TransitGatewayRouteTables"] = rtbs;
         out_["TransitGatewayStaticRoutes"] = statics;
         out_["TransitGatewayPropagations"] = props;
+    }
+
+    // §8 TGW peering (drawn from rng2_): a peer TGW tgw-0b01 with its own table and an
+    // attachment of one VPC, peered with the hub by tgw-attach-0p01 (listed by both sides,
+    // or only by the hub's when the peer is not in the export: the packet then leaves
+    // there); the hub's tables send one subnet of that VPC over the peering; the peer's
+    // table sends the other VPCs back, and 10.250.0.0/16 too, which the hub sends over a
+    // second peering to a TGW never exported (tgw-attach-0p02): no transit across two.
+    void emit_tgw_peering(json& atts, json& rtbs, json& statics, json& props) {
+        std::vector<const PlanAttachment*> vpcAtts;
+        for (const auto& a : atts_)
+            if (a.type == "vpc") vpcAtts.push_back(&a);
+        if (vpcAtts.size() < 2 || !rng2_.chance(0.5)) return;
+        const PlanAttachment& far = *vpcAtts[rng2_.below(static_cast<uint32_t>(vpcAtts.size()))];
+        const PlanVpc& fv = vpcs_[far.vpc];
+        bool peerExported = rng2_.chance(0.8);
+        auto route = [](const std::string& dest, const std::string& att) {
+            return json{{"DestinationCidrBlock", dest}, {"Type", "static"}, {"State", "active"},
+                        {"TransitGatewayAttachments", json::array({{{"TransitGatewayAttachmentId", att}, {"ResourceType", "peering"}}})}};
+        };
+        std::string hubRtb = rng2_.pick(tgw_rtbs_);
+        atts.push_back({{"TransitGatewayAttachmentId", "tgw-attach-0p01"}, {"TransitGatewayId", tgw_}, {"ResourceType", "peering"},
+                        {"ResourceId", "tgw-0b01"}, {"ResourceOwnerId", kOwner}, {"State", "available"},
+                        {"Association", {{"State", "associated"}, {"TransitGatewayRouteTableId", hubRtb}}}});
+        atts.push_back({{"TransitGatewayAttachmentId", "tgw-attach-0p02"}, {"TransitGatewayId", tgw_}, {"ResourceType", "peering"},
+                        {"ResourceId", "tgw-0c01"}, {"ResourceOwnerId", kOwner}, {"State", "available"},
+                        {"Association", {{"State", "associated"}, {"TransitGatewayRouteTableId", hubRtb}}}});
+        for (auto& s : statics) {
+            s["Routes"].push_back(route(subnets_[fv.subnets[0]].cidr4, "tgw-attach-0p01"));
+            s["Routes"].push_back(route("10.250.0.0/16", "tgw-attach-0p02"));
+        }
+        if (!peerExported) return;
+        out_["TransitGateways"].push_back({{"TransitGatewayId", "tgw-0b01"}, {"State", "available"}, {"OwnerId", kOwner},
+                                           {"Options", {{"AssociationDefaultRouteTableId", "tgw-rtb-0b01"},
+                                                        {"PropagationDefaultRouteTableId", "tgw-rtb-0b01"}}}});
+        atts.push_back({{"TransitGatewayAttachmentId", "tgw-attach-0p01"}, {"TransitGatewayId", "tgw-0b01"}, {"ResourceType", "peering"},
+                        {"ResourceId", tgw_}, {"ResourceOwnerId", kOwner}, {"State", "available"},
+                        {"Association", {{"State", "associated"}, {"TransitGatewayRouteTableId", "tgw-rtb-0b01"}}}});
+        atts.push_back({{"TransitGatewayAttachmentId", "tgw-attach-0b01"}, {"TransitGatewayId", "tgw-0b01"}, {"ResourceType", "vpc"},
+                        {"ResourceId", fv.id}, {"ResourceOwnerId", kOwner}, {"State", "available"},
+                        {"Association", {{"State", "associated"}, {"TransitGatewayRouteTableId", "tgw-rtb-0b01"}}}});
+        out_["TransitGatewayVpcAttachments"].push_back(
+            {{"TransitGatewayAttachmentId", "tgw-attach-0b01"}, {"TransitGatewayId", "tgw-0b01"}, {"VpcId", fv.id},
+             {"VpcOwnerId", kOwner}, {"State", "available"}, {"SubnetIds", far.subnets},
+             {"Options", {{"ApplianceModeSupport", "disable"}, {"DnsSupport", "enable"}, {"Ipv6Support", "enable"}}}});
+        if (rng2_.chance(0.5))
+            out_["TransitGatewayPeeringAttachments"] = json::array(
+                {{{"TransitGatewayAttachmentId", "tgw-attach-0p01"}, {"State", "available"},
+                  {"RequesterTgwInfo", {{"TransitGatewayId", tgw_}, {"OwnerId", kOwner}}},
+                  {"AccepterTgwInfo", {{"TransitGatewayId", "tgw-0b01"}, {"OwnerId", kOwner}}}}});
+        rtbs.push_back({{"TransitGatewayRouteTableId", "tgw-rtb-0b01"}, {"TransitGatewayId", "tgw-0b01"}, {"State", "available"},
+                        {"DefaultAssociationRouteTable", true}, {"DefaultPropagationRouteTable", true}});
+        json routes = json::array();
+        for (const auto* a : vpcAtts)
+            if (a != &far && rng2_.chance(0.8)) routes.push_back(route(vpcs_[a->vpc].cidr4, "tgw-attach-0p01"));
+        routes.push_back(route("10.250.0.0/16", "tgw-attach-0p01"));
+        statics.push_back({{"TransitGatewayRouteTableId", "tgw-rtb-0b01"}, {"Routes", routes}});
+        // The peering's own propagation is ignored (nothing propagates over a peering).
+        props.push_back({{"TransitGatewayRouteTableId", "tgw-rtb-0b01"},
+                         {"TransitGatewayRouteTablePropagations",
+                          json::array({{{"TransitGatewayAttachmentId", "tgw-attach-0b01"}, {"ResourceId", fv.id},
+                                        {"ResourceType", "vpc"}, {"State", "enabled"}},
+                                       {{"TransitGatewayAttachmentId", "tgw-attach-0p01"}, {"ResourceId", tgw_},
+                                        {"ResourceType", "peering"}, {"State", "enabled"}}})}});
     }
 
     void emit_vgw() {
@@ -849,6 +957,13 @@ private:
                             {"Routes", json::array({{{"DestinationCidrBlock", "172.16.0.0/16"}, {"State", "available"}}})}});
             cgws.push_back({{"CustomerGatewayId", "cgw-0f01"}, {"IpAddress", "198.51.100.2"}, {"State", "available"}});
         }
+        for (const auto& a : bgp_atts_)
+            if (a.type == "vpn") {
+                vpns.push_back({{"VpnConnectionId", a.resource}, {"TransitGatewayId", tgw_}, {"CustomerGatewayId", "cgw-0f02"},
+                                {"State", "available"}, {"Type", "ipsec.1"}, {"Options", {{"StaticRoutesOnly", false}}},
+                                {"Routes", json::array()}});
+                cgws.push_back({{"CustomerGatewayId", "cgw-0f02"}, {"IpAddress", "198.51.100.3"}, {"State", "available"}});
+            }
         if (!vpns.empty()) out_["VpnConnections"] = vpns;
         if (!cgws.empty()) out_["CustomerGateways"] = cgws;
     }
@@ -1051,7 +1166,7 @@ private:
                 acls.push_back({{"NetworkAclId", ids[a]}, {"VpcId", v.id}, {"IsDefault", is_default},
                                 {"OwnerId", kOwner}, {"Entries", nacl_entries(vi, allow_all)}, {"Associations", assocs[a]}});
             }
-            // An export that left this VPC's NACLs out (SEMANTICS.md §5 CHOICE
+            // An export that left this VPC's NACLs out (docs/semantics.md §5 CHOICE
             // missing_nacl_default: its subnets get AWS's default NACL, acl-default(VPC-ID)).
             if (rng_.chance(0.12)) continue;
             for (auto& a : acls) arr.push_back(std::move(a));
@@ -1247,11 +1362,13 @@ nlohmann::json settings_json(const Settings& s) {
             {"icmp_timeout", s.icmp_timeout},
             {"other_timeout", s.other_timeout},
             {"icmp_errors_need_rule", s.icmp_errors_need_rule},
+            {"missing_nacl_default", s.missing_nacl_default},
             {"conntrack_capacity_per_eni", s.conntrack_capacity_per_eni},
             {"prefix_list_tie_lowest_id", s.prefix_list_tie_lowest_id},
             {"nat_port_min", s.nat_port_min},
             {"nat_max_flows_per_destination", s.nat_max_flows_per_destination},
             {"nat_idle_tcp", s.nat_idle_tcp},
+            {"tgw_bgp_any_destination", s.tgw_bgp_any_destination},
             {"vpn_bgp_any_destination", s.vpn_bgp_any_destination},
             {"vpn_ignore_tunnel_status", s.vpn_ignore_tunnel_status},
             {"fragment_window", s.fragment_window}};

@@ -213,10 +213,15 @@ TEST(Differential, RandomNetworksAgreeOnEveryPacket) {
     EXPECT_EQ(st.mismatches, 0u) << "decisions differ; first ones printed above, dumps in $VPCFW_DIFF_DUMP";
     EXPECT_EQ(st.apply_mismatches, 0u);
     EXPECT_EQ(st.compile_failures, 0u);
-    // Replies of a gateway endpoint's service, captured at the instance (SEMANTICS.md §2).
+    // Replies of a gateway endpoint's service, captured at the instance (docs/semantics.md §2).
     EXPECT_GT(st.coverage.cases["gateway-endpoint-reply:accept"], 0u);
-    // Subnets whose NACLs the export left out (SEMANTICS.md §5 CHOICE missing_nacl_default).
+    // Subnets whose NACLs the export left out (docs/semantics.md §5 CHOICE missing_nacl_default).
     EXPECT_GT(st.coverage.cases["missing-nacl-default:accept"], 0u);
+    // TGW routes learned by BGP (docs/semantics.md §8 CHOICE tgw_bgp_any_destination).
+    EXPECT_GT(st.coverage.cases["tgw-bgp-default:accept"], 0u);
+    // TGW peering (docs/semantics.md §8): traversal to the peer TGW, and leaving at the peering.
+    EXPECT_GT(st.coverage.cases["tgw-peering-crossed:accept"], 0u);
+    EXPECT_GT(st.coverage.cases["tgw-peering-left:accept"], 0u);
     EXPECT_GT(st.applies, 0u);
     EXPECT_GT(st.applies_refused, 0u);
     EXPECT_LT(st.applies_refused, st.applies);

@@ -3,7 +3,7 @@
 # other sources a target needs compiled directly; output in build-fuzz/). Targets, each a
 # tests/fuzz/TARGET_fuzz.cpp with a seed corpus built here:
 #   loader   the AWS JSON loader (seeds: the AWS snapshots and the ec2-examples outputs)
-#   packet   the packet language (seeds: every packet of tests/scenarios, INTERFACE.md's)
+#   packet   the packet language (seeds: every packet of tests/scenarios, docs/interface.md's)
 #   control  the control-socket protocol, control_reply against a fake run (seeds: requests
 #            built from the scenarios' packets and apply steps)
 #   pcap     the pcap/pcapng reader (seeds: ../shared/data/pcaps and examples/ under 1 MB)
@@ -40,7 +40,7 @@ mkdir -p "$OUT/obj"
 # compile SRC [required]: an instrumented object (again when it or a header changed), its
 # path on stdout. A ruleset source the targets do not need may be mid-edit: skipped with a
 # warning (the link fails if a target needed it after all); a required one must compile.
-newest_header=$(ls -t "$ROOT"/ruleset/*.hpp "$ROOT"/control/control_socket.hpp "$ROOT"/pcap/reader.hpp | head -1)
+newest_header=$(ls -t "$ROOT"/ruleset/*.hpp "$ROOT"/control/control_socket.hpp "$ROOT"/pcap/reader.hpp "$ROOT"/pcap/capture_stream.hpp | head -1)
 compile() {  # compile SRC [required [EXTRA FLAGS...]]
     local src=$1 req=${2:-} obj
     shift $(( $# < 2 ? $# : 2 ))
@@ -84,7 +84,8 @@ for t in "${TARGETS[@]}"; do
                   "$BUILD/dataplane/libvpcfw_dataplane.a" "$OUT/libruleset_fuzz.a" $(pkg-config --libs libdpdk))
             flags=(-DVPCFW_SOURCE_DIR="\"$ROOT\"" $(pkg-config --cflags libdpdk)) ;;
         control) extra=("$(compile "$ROOT/control/control_socket.cpp" required)") || exit 2 ;;
-        pcap) extra=("$(compile "$ROOT/pcap/reader.cpp" required)") || exit 2; libs=(-lpcap) ;;
+        pcap) extra=("$(compile "$ROOT/pcap/reader.cpp" required)" "$(compile "$ROOT/pcap/capture_stream.cpp" required)") || exit 2
+              libs=(-lpcap -lz -lzstd) ;;
         *) echo "run.sh: unknown target '$t' (loader, packet, control, pcap, scenario)" >&2; exit 2 ;;
     esac
     echo "linking ${t}_fuzz"

@@ -117,8 +117,9 @@ TEST(DecisionLog, ReplayAndLiveRunWriteTheSameDecisions) {
     lo.capture = tmp("run.pcapng");
     {
         LiveLog log;
-        ASSERT_TRUE(log.open(lo, *net, ports));
-        log.keep_version(1, *rs);
+        auto shared = std::make_shared<const Network>(*net);
+        ASSERT_TRUE(log.open(lo, shared, ports));
+        log.keep_version(1, *rs, shared);
         Pipeline pipe(settings);
         pipe.set_ruleset(rs->get());
         auto reader = CaptureReader::open(capture);

@@ -11,9 +11,12 @@
 #include <fstream>
 #include <limits>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include <sys/stat.h>
+
+#include <pcap/pcap.h>
 
 #include "pcap/reader.hpp"
 #include "pcap/writer.hpp"
@@ -213,19 +216,54 @@ TEST(Reader, NotACaptureNamesTheFile) {
     EXPECT_NE(r.error().message.find("cannot open"), std::string::npos);
 }
 
-TEST(Reader, NonRegularFilesAreRefusedAtOnce) {
+TEST(Reader, FifosAreReadAsTcpdumpDoesDevicesAndDirectoriesRefused) {
     std::string fifo = tmp("capture.fifo");
+    fs::remove(fifo);
     ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
-    auto r = CaptureReader::open(fifo);  // fopen would wait for a writer for good
-    ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().str(), fifo + ": a FIFO, not a regular file");
+    std::thread writer([&] { write_file(fifo, small_pcap(5)); });
+    auto r = CaptureReader::open(fifo);
+    ASSERT_TRUE(r) << r.error().str();
+    EXPECT_EQ(read_all(**r).size(), 5u);
+    writer.join();
     fs::remove(fifo);
     r = CaptureReader::open("/dev/zero");
     ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().str(), "/dev/zero: a character device, not a regular file");
+    EXPECT_NE(r.error().str().find("/dev/zero: a device or socket, not a capture"), std::string::npos) << r.error().str();
     r = CaptureReader::open(fs::temp_directory_path().string());
     ASSERT_FALSE(r);
-    EXPECT_EQ(r.error().message, "a directory, not a file");
+    EXPECT_EQ(r.error().message, "a directory, not a capture");
+}
+
+TEST(Reader, GzipAndZstdCapturesAreReadByTheirMagic) {
+    std::string plain = tmp("small.pcap");
+    write_file(plain, small_pcap(7));
+    for (const char* tool : {"gzip", "zstd"}) {
+        std::string packed = tmp(std::string("small-packed.") + tool);  // the name says nothing
+        std::string cmd = std::string(tool) + " -q -c " + plain + " > " + packed;
+        if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "no " << tool;
+        auto r = CaptureReader::open(packed);
+        ASSERT_TRUE(r) << r.error().str();
+        EXPECT_EQ(read_all(**r).size(), 7u) << tool;
+        EXPECT_EQ((*r)->problems().broken, 0u) << tool;
+        // Cut short: the packets before the cut, then a problem naming the file.
+        std::ifstream in(packed, std::ios::binary);
+        std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+        bytes.resize(bytes.size() - 8);
+        write_file(packed, bytes);
+        auto cut = CaptureReader::open(packed);
+        if (!cut) {  // a small capture is one compressed block: cut, nothing comes out of it
+            EXPECT_EQ(cut.error().str(), packed + ": " + tool + " data ends in the middle of a " +
+                                             (std::string(tool) == "gzip" ? "member" : "frame"));
+            fs::remove(packed);
+            continue;
+        }
+        read_all(**cut);
+        EXPECT_EQ((*cut)->problems().broken, 1u) << tool;
+        ASSERT_FALSE((*cut)->problems().messages.empty());
+        EXPECT_NE((*cut)->problems().messages[0].find(packed + ": record"), std::string::npos) << (*cut)->problems().messages[0];
+        fs::remove(packed);
+    }
+    fs::remove(plain);
 }
 
 TEST(Reader, PcapngWithMixedLinkTypesInBothByteOrders) {
@@ -368,4 +406,109 @@ TEST(Writer, PcapngRoundTripKeepsBytesTimesAndLinkTypes) {
     EXPECT_EQ(data[0], a);
     EXPECT_EQ(data[1], b);
     fs::remove(path);
+}
+
+TEST(Reader, ACaptureOverItsSizeBoundIsRefusedNamingTheLimit) {
+    std::string path = tmp("bounded.pcap");
+    auto b = small_pcap(3);
+    write_file(path, b);
+    // A regular file larger than the bound: refused at open.
+    auto r = CaptureReader::open(path, b.size() - 1);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().file, path);
+    EXPECT_NE(r.error().message.find("limit for captures"), std::string::npos) << r.error().message;
+    // Exactly at the bound: every byte counted once, the whole file read.
+    r = CaptureReader::open(path, b.size());
+    ASSERT_TRUE(r) << r.error().str();
+    EXPECT_EQ(read_all(**r).size(), 3u);
+    EXPECT_FALSE((*r)->limit_error());
+    // A source that grows past the bound while it is read (as a pipe would): the count
+    // stops the reader at the record that passes it, naming the limit.
+    r = CaptureReader::open(path, b.size());
+    ASSERT_TRUE(r) << r.error().str();
+    {
+        std::ofstream grow(path, std::ios::binary | std::ios::app);
+        auto more = small_pcap(2);
+        grow.write(reinterpret_cast<const char*>(more.data() + 24), static_cast<std::streamsize>(more.size() - 24));
+    }
+    EXPECT_EQ(read_all(**r).size(), 3u);
+    ASSERT_TRUE((*r)->limit_error());
+    EXPECT_EQ((*r)->limit_error()->file, path);
+    EXPECT_NE((*r)->limit_error()->message.find("limit for captures"), std::string::npos) << (*r)->limit_error()->message;
+    EXPECT_EQ((*r)->problems().broken, 0u);
+    fs::remove(path);
+}
+
+// A plain pcap file is read through mmap (pcap/reader.cpp, MmapPcapReader); it must read
+// every record as libpcap does: the same packets, lengths, nanosecond times and data, and
+// for a broken record the same message (libpcap's wording) at the same record.
+TEST(Reader, MappedPcapReadsAsLibpcapDoesRecordForRecord) {
+    struct Variant {
+        const char* name;
+        bool big, nano;
+        uint32_t snaplen;
+        int cut;          // bytes removed from the end
+        int32_t bad_len;  // >= 0: the second record's caplen
+    };
+    const Variant variants[] = {
+        {"plain", false, false, 65535, 0, -1},    {"big-endian nano", true, true, 65535, 0, -1},
+        {"cut in a header", false, false, 65535, 60 + 9, -1},
+        {"cut in the data", true, false, 65535, 30, -1},
+        {"caplen over the snaplen", false, true, 40, 0, -1},
+        {"caplen over the snaplen, cut", false, false, 40, 10, -1},
+        {"caplen over the maximum", false, false, 65535, 0, 300000},
+        {"caplen over the maximum and snaplen", true, false, 1000, 0, 300000},
+    };
+    for (const Variant& v : variants) {
+        std::vector<uint8_t> b;
+        put32(b, v.nano ? 0xa1b23c4d : 0xa1b2c3d4, v.big);
+        put16(b, 2, v.big);
+        put16(b, 4, v.big);
+        put32(b, 0, v.big);
+        put32(b, 0, v.big);
+        put32(b, v.snaplen, v.big);
+        put32(b, 1, v.big);
+        for (int i = 0; i < 3; ++i) {
+            put32(b, static_cast<uint32_t>(-5 + i), v.big);      // seconds before 1970 too
+            put32(b, 999999 - static_cast<uint32_t>(i), v.big);
+            put32(b, i == 1 && v.bad_len >= 0 ? static_cast<uint32_t>(v.bad_len) : 60, v.big);
+            put32(b, 100, v.big);
+            for (int k = 0; k < 60; ++k) b.push_back(static_cast<uint8_t>(k * 7 + i));
+        }
+        b.resize(b.size() - static_cast<size_t>(v.cut));
+        std::string path = tmp("mapped.pcap");
+        write_file(path, b);
+        auto r = CaptureReader::open(path);
+        ASSERT_TRUE(r) << v.name << ": " << r.error().str();
+        EXPECT_TRUE((*r)->data_stays()) << v.name << ": not read through mmap";
+        std::vector<std::vector<uint8_t>> data;
+        auto pkts = read_all(**r, &data);
+
+        char errbuf[PCAP_ERRBUF_SIZE];
+        pcap_t* pc = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
+        ASSERT_NE(pc, nullptr) << errbuf;
+        pcap_pkthdr* h;
+        const u_char* d;
+        size_t i = 0;
+        int rc;
+        while ((rc = pcap_next_ex(pc, &h, &d)) == 1) {
+            ASSERT_LT(i, pkts.size()) << v.name;
+            EXPECT_EQ(pkts[i].caplen, h->caplen) << v.name;
+            EXPECT_EQ(pkts[i].wirelen, std::max(h->len, h->caplen)) << v.name;
+            EXPECT_EQ(pkts[i].ts_ns, int64_t{h->ts.tv_sec} * 1000000000 + h->ts.tv_usec) << v.name;
+            EXPECT_EQ(data[i], std::vector<uint8_t>(d, d + h->caplen)) << v.name;
+            ++i;
+        }
+        EXPECT_EQ(i, pkts.size()) << v.name;
+        const auto& pr = (*r)->problems();
+        if (rc == PCAP_ERROR_BREAK) {
+            EXPECT_EQ(pr.broken, 0u) << v.name;
+        } else {
+            ASSERT_EQ(pr.messages.size(), 1u) << v.name;
+            std::string want = path + ": record " + std::to_string(i) + ": " + pcap_geterr(pc) + " (reading stops here)";
+            EXPECT_EQ(pr.messages[0], want) << v.name;
+        }
+        pcap_close(pc);
+        fs::remove(path);
+    }
 }

@@ -178,7 +178,7 @@ TEST(Lint, UnassociatedElasticIpIsReportedWithItsPrice) {
 
 // ---- nacl-blocks-return ------------------------------------------------------------------
 
-// AWS-FACTS §2 "EX (stateless return)": the web server's SYN-ACKs are denied outbound.
+// docs/aws-facts.md §2 "EX (stateless return)": the web server's SYN-ACKs are denied outbound.
 TEST(Lint, NaclBlocksReturnCanonicalExample) {
     Network n = clean_network();
     NetworkAcl& acl = custom_nacl(n);

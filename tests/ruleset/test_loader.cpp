@@ -698,7 +698,7 @@ TEST(LoaderExamples, EveryExampleOutputLoadsOrIsRefusedPrecisely) {
     EXPECT_GE(checked, 50u);
 }
 
-// The raw per-table outputs inside the wrappers of INTERFACE.md.
+// The raw per-table outputs inside the wrappers of docs/interface.md.
 TEST(LoaderExamples, TransitGatewayAndPrefixListWrappers) {
     auto output = [](const std::string& f) {
         std::ifstream in(kData + "/ec2-examples/cli/" + f);

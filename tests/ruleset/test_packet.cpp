@@ -1,4 +1,4 @@
-// The packet language of INTERFACE.md: every form it shows parses, prints back, and bad
+// The packet language of docs/interface.md: every form it shows parses, prints back, and bad
 // packets are refused with a message naming what is wrong.
 #include <gtest/gtest.h>
 

@@ -90,7 +90,7 @@ in_inet python3 "$TOOL" udp-serve 9001 &
 
 METRICS_PORT=$(( 20000 + id % 20000 ))
 "$VPCFW" run --network "$LAB" --workers "$WORKERS" \
-    --port "net_af_packet0,iface=$IF_WEB@subnet-0pub00001" \
+    --port "web=net_af_packet0,iface=$IF_WEB@subnet-0pub00001" \
     --port "net_af_packet1,iface=$IF_APP@subnet-0prv00001" \
     --port "net_af_packet2,iface=$IF_INET@internet" \
     --control "$CTL" --metrics-port "$METRICS_PORT" --stats-interval 5 \
@@ -166,6 +166,17 @@ echo "$flows" | grep '"kind":"nat"' | grep -q '"inside":"10.0.2.20:[0-9]*","kind
     || fail "ctl flows has no NAT mapping of 10.0.2.20: $(echo "$flows" | grep nat | head -3)"
 ex=$("$VPCFW" ctl --control "$CTL" explain 'tcp 198.51.100.7:40000 -> 203.0.113.10:8080')
 echo "$ex" | grep -q 'DROP' && pass "ctl explain uses the live rules" || fail "ctl explain: $ex"
+# A flow the workers track: explain adds the owning worker's connection-tracking entry.
+live_flow=$(echo "$flows" | python3 -c '
+import json, sys
+names = {6: "tcp", 17: "udp"}
+for line in sys.stdin:
+    c = json.loads(line)
+    if c.get("kind") == "conntrack" and c["proto"] in names:
+        print("%s %s -> %s" % (names[c["proto"]], c["remote"], c["local"])); break')
+ex=$("$VPCFW" ctl --control "$CTL" explain "$live_flow")
+echo "$ex" | grep -q 'live (worker [0-9]*): tracked at eni-' && pass "ctl explain shows the live connection state of the flow" \
+    || fail "ctl explain of $live_flow: $ex"
 metrics=$(python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$METRICS_PORT/metrics', timeout=3).read().decode())" 2>&1)
 echo "$metrics" | grep -q '^vpcfw_packets_total [1-9]' && echo "$metrics" | grep -q 'vpcfw_dropped_total{layer="sg-ingress"} [1-9]' \
     && pass "Prometheus endpoint on 127.0.0.1" || fail "metrics: $(echo "$metrics" | head -5)"
@@ -233,6 +244,12 @@ wait "$VPCFW_PID"; rc=$?
 VPCFW_PID=""
 [ "$rc" -eq 0 ] && grep -q 'stopped after' "$DIR/run.out" && pass "SIGINT stops it cleanly with final counters" \
     || fail "stop: rc $rc, $(cat "$DIR/run.out" "$DIR/run.err" | tail -5)"
+
+python3 - "$DIR/run.jsonl" "$IF_APP" <<'EOF' && pass "decisions name ports by NAME= (web) or their SPEC" || fail "port labels in decisions"
+import json, sys
+ports = {json.loads(l).get("port") for l in open(sys.argv[1])}
+assert "web" in ports and any(p and sys.argv[2] in p for p in ports), ports
+EOF
 
 echo "# decisions equal the reference evaluator's on the same packets"
 if [ "$WORKERS" -ne 1 ]; then

@@ -1,6 +1,6 @@
 // ClassBench files -> rule sets, traces, AWS networks, frames, pcap and dpdk-test-acl
-// input (perf/classbench.hpp). Cold code for benchmark set-up and vpcfw-cbnet.
-#include "perf/classbench.hpp"
+// input (bench/classbench.hpp). Cold code for benchmark set-up and vpcfw-cbnet.
+#include "bench/classbench.hpp"
 
 #include <pcap/pcap.h>
 
@@ -13,6 +13,8 @@
 #include <random>
 #include <sstream>
 #include <unordered_map>
+
+#include "pcap/wire_write.hpp"
 
 namespace vpcfw::cb {
 
@@ -57,22 +59,9 @@ bool special_address(uint32_t a) {
     return top == 0 || top == 100 || top == 127 || (a >> 16) == 0xA9FE || a == 0xFFFFFFFFu;
 }
 
-uint16_t ip_checksum(const uint8_t* p, size_t n) {
-    uint32_t sum = 0;
-    for (size_t i = 0; i + 1 < n; i += 2) sum += (p[i] << 8) | p[i + 1];
-    if (n & 1) sum += p[n - 1] << 8;
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    return static_cast<uint16_t>(~sum);
-}
-
-void put16(uint8_t* p, uint16_t v) {
-    p[0] = static_cast<uint8_t>(v >> 8);
-    p[1] = static_cast<uint8_t>(v);
-}
-void put32(uint8_t* p, uint32_t v) {
-    put16(p, static_cast<uint16_t>(v >> 16));
-    put16(p + 2, static_cast<uint16_t>(v));
-}
+uint16_t ip_checksum(const uint8_t* p, size_t n) { return wire::fold(wire::sum16(p, n)); }
+using wire::put16;
+using wire::put32;
 
 } // namespace
 
