@@ -217,10 +217,11 @@ struct TrafficGen::Impl {
             return rng.pick(nat_private);
         }
         *what = "nowhere";
-        switch (rng.below(4)) {
+        switch (rng.below(5)) {
         case 0: return vpc_base(net, src.vpc, 0x0199);
         case 1: return ip("10.99.1.1");
         case 2: return ip("10.9.0.5");
+        case 3: return ip("10.250.3.7");   // beyond a TGW peering when the network has one
         default: return ip("100.64.1.99");
         }
     }
