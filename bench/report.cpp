@@ -25,6 +25,19 @@ nlohmann::json case_json(const CaseFigure& c) {
 
 double ratio(double a, double b) { return b > 0 ? a / b : 0; }
 
+const CaseFigure* find_case(const RunFigures& r, const std::string& name) {
+    for (const auto& c : r.cases)
+        if (c.name == name) return &c;
+    return nullptr;
+}
+
+nlohmann::json limit_json(const LimitFigure& l) {
+    if (!l.measured) return nullptr;
+    return {{"capacity_per_worker", l.capacity_per_worker}, {"reached", l.reached},
+            {"seconds_to_refusal", l.seconds_to_refusal}, {"bound_seconds", l.bound_seconds},
+            {"rss_at_limit_bytes", l.rss_at_limit_bytes}, {"rss_after_bytes", l.rss_after_bytes}};
+}
+
 } // namespace
 
 nlohmann::json machine_json() {
@@ -50,7 +63,7 @@ nlohmann::json to_json(const RunContext& ctx, const CompileFigure& c, const RunF
     for (const auto& u : r.updates)
         updates.push_back({{"what", u.what}, {"samples", u.samples}, {"compile_ms_median", u.compile_ms_median},
                            {"to_all_workers_ms_median", u.to_all_workers_ms_median},
-                           {"to_all_workers_ms_max", u.to_all_workers_ms_max}});
+                           {"to_all_workers_ms_max", u.to_all_workers_ms_max}, {"error", u.error}});
     nlohmann::json m = machine_json();
     m["acl_method"] = r.acl_method;
     m["tsc_hz"] = r.tsc_hz;
@@ -81,11 +94,12 @@ nlohmann::json to_json(const RunContext& ctx, const CompileFigure& c, const RunF
                                     {"mlookups_per_second", r.raw_acl_mlookups}}}}},
         {"ratios", ratios},
         {"updates", updates},
+        {"conntrack_limit", limit_json(r.limit)},
     };
 }
 
 void print_table(std::ostream& out, const RunContext& ctx, const CompileFigure& c, const RunFigures& r) {
-    char line[256];
+    char line[512];
     out << "vpcfw bench " << ctx.network << ": " << ctx.workers << " worker(s), " << ctx.seconds << " s per case, "
         << r.flows << " flows, rte_acl " << r.acl_method << "\n";
     std::snprintf(line, sizeof line,
@@ -98,12 +112,12 @@ void print_table(std::ostream& out, const RunContext& ctx, const CompileFigure& 
     out << line;
     out << "traffic: " << ctx.traffic << "; " << ctx.templates << " templates, " << ctx.sessions << " sessions, "
         << ctx.ipv6 << " IPv6\n\n";
-    std::snprintf(line, sizeof line, "%-12s %10s %8s %8s %10s %8s %8s %9s %9s %9s\n", "case", "packets", "Mpps", "Gbit/s",
+    std::snprintf(line, sizeof line, "%-20s %10s %8s %8s %10s %8s %8s %9s %9s %9s\n", "case", "packets", "Mpps", "Gbit/s",
                   "cyc/pkt", "hits%", "drop%", "p50 us", "p99 us", "p99.9 us");
     out << line;
     for (const auto& k : r.cases) {
         double n = k.packets ? double(k.packets) : 1;
-        std::snprintf(line, sizeof line, "%-12s %10llu %8.3f %8.3f %10.0f %8.1f %8.1f %9.1f %9.1f %9.1f\n", k.name.c_str(),
+        std::snprintf(line, sizeof line, "%-20s %10llu %8.3f %8.3f %10.0f %8.1f %8.1f %9.1f %9.1f %9.1f\n", k.name.c_str(),
                       (unsigned long long)k.packets, k.mpps, k.gbps, k.cycles_per_packet, 100.0 * k.flow_cache_hits / n,
                       100.0 * k.dropped / n, k.burst_p50_us, k.burst_p99_us, k.burst_p999_us);
         out << line;
@@ -121,10 +135,32 @@ void print_table(std::ostream& out, const RunContext& ctx, const CompileFigure& 
                   ratio(r.cycles_established, r.raw_acl_cycles_per_lookup), r.cycles_new,
                   ratio(r.cycles_new, r.raw_acl_cycles_per_lookup), r.cycles_drop);
     out << line;
+    if (const LimitFigure& l = r.limit; l.measured) {
+        const CaseFigure* fl = find_case(r, "flood");
+        const CaseFigure* est = find_case(r, "established-at-limit");
+        const CaseFigure* before = find_case(r, "established");
+        if (l.reached && fl && est && before) {
+            auto share = [](const CaseFigure& c) { return c.packets ? 100.0 * c.accepted / c.packets : 0.0; };
+            std::snprintf(line, sizeof line,
+                          "connection table at its limit (%llu entries per worker, first refusal after %.2f s of SYN flood):\n"
+                          "  flood: %llu new flows refused (layer conntrack); established flows at the limit: %.1f%% "
+                          "accepted (%.1f%% before the flood); memory %+.1f MiB after the limit\n",
+                          (unsigned long long)l.capacity_per_worker, l.seconds_to_refusal,
+                          (unsigned long long)fl->conntrack_full, share(*est), share(*before),
+                          (double(l.rss_after_bytes) - double(l.rss_at_limit_bytes)) / 1048576.0);
+        } else {
+            std::snprintf(line, sizeof line,
+                          "connection table: limit (%llu entries per worker) not reached in %.0f s of SYN flood (the "
+                          "flood's flows are untracked, or too few per second; see --capacity)\n",
+                          (unsigned long long)l.capacity_per_worker, l.bound_seconds);
+        }
+        out << line;
+    }
     for (const auto& u : r.updates) {
         std::snprintf(line, sizeof line, "update: %s -> every worker on it: median %.1f ms, max %.1f ms (compile %.1f ms), %u samples\n",
                       u.what.c_str(), u.to_all_workers_ms_median, u.to_all_workers_ms_max, u.compile_ms_median, u.samples);
         out << line;
+        if (!u.error.empty()) out << "  stopped: " << u.error << "\n";
     }
 }
 

@@ -36,6 +36,19 @@ struct UpdateFigure {
     unsigned samples = 0;
     double compile_ms_median = 0;
     double to_all_workers_ms_median = 0, to_all_workers_ms_max = 0;   // apply -> every worker on it
+    std::string error;             // why a sample failed (the action refused, the compile failed)
+};
+
+// The connection table driven to its limit (a SYN flood of new accepted flows from the
+// network's own sessions, with established flows mixed in), then established flows alone
+// while the table is still full.
+struct LimitFigure {
+    bool measured = false;         // off in sweeps
+    uint64_t capacity_per_worker = 0;
+    bool reached = false;          // a new flow was refused (conntrack_full) within the bound
+    double seconds_to_refusal = 0; // flood start -> first refusal (or the bound)
+    double bound_seconds = 0;
+    uint64_t rss_at_limit_bytes = 0, rss_after_bytes = 0;   // VmRSS at the first refusal, after both cases
 };
 
 struct RunFigures {
@@ -49,6 +62,7 @@ struct RunFigures {
     uint64_t raw_acl_lookups = 0;
     double raw_acl_cycles_per_lookup = 0, raw_acl_mlookups = 0;
     std::vector<UpdateFigure> updates;
+    LimitFigure limit;             // with cases "flood" and "established-at-limit" when reached
     double cycles_established = 0, cycles_new = 0, cycles_drop = 0;
 };
 

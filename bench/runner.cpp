@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <ostream>
 #include <thread>
 
@@ -51,7 +52,9 @@ uint64_t mix(uint64_t x) {
 
 // What the feeder sends, pass after pass over the templates.
 struct Stream {
-    enum class Kind { Off, Warm, Mixed, Denied } kind = Kind::Off;
+    // Flood: every accepted session's opening SYN as a new flow (a fresh variant each pass),
+    // the rest of the accepted templates as established flows of the warm set.
+    enum class Kind { Off, Warm, Mixed, Denied, Flood } kind = Kind::Off;
     double new_ratio = 0;
     uint64_t generation = 0;       // bumped on every change; the feeder restarts its pass
 };
@@ -78,6 +81,8 @@ private:
     void label_templates();
     void raw_acl(RunFigures& f);
     void updates(RunFigures& f);
+    void flood(RunFigures& f);
+    uint64_t refused() const;
     void progress(const std::string& what);
 
     const Network& net_;
@@ -244,6 +249,7 @@ void Bench::feeder() {
     std::vector<unsigned> next_q(nports, 0);
     size_t t = 0;                  // position in the pass
     uint64_t pass = 0, gen = ~uint64_t{0};
+    uint64_t passes = 0;           // never reset: the flood's fresh flows stay fresh across cases
     while (!quit_.load(std::memory_order_relaxed)) {
         drain_tx();
         auto kind = static_cast<Stream::Kind>(kind_.load(std::memory_order_acquire));
@@ -278,12 +284,17 @@ void Bench::feeder() {
             if (t == tr_.templates.size()) {
                 t = 0;
                 ++pass;
+                ++passes;
             }
             size_t ti = t++;
             const Template& tp = tr_.templates[ti];
             uint32_t v;
             if (kind == Stream::Kind::Warm) {
                 v = static_cast<uint32_t>(pass % variants_);
+            } else if (kind == Stream::Kind::Flood) {
+                if (tpl_denied_[ti]) continue;
+                v = tp.opens ? variants_ + static_cast<uint32_t>(passes % (Traffic::kVariants - variants_))
+                             : static_cast<uint32_t>(mix(pass * 31 + tp.session) % variants_);
             } else if (kind == Stream::Kind::Denied) {
                 if (!tpl_denied_[ti]) continue;
                 v = variants_ + static_cast<uint32_t>(pass % (Traffic::kVariants - variants_));
@@ -467,6 +478,35 @@ void Bench::raw_acl(RunFigures& f) {
     f.raw_acl_mlookups = lookups / (cyc / static_cast<double>(rte_get_tsc_hz())) / 1e6;
 }
 
+uint64_t Bench::refused() const {
+    uint64_t n = 0;
+    for (const auto& w : workers_) n += w->pipeline_counters().conntrack_full;
+    return n;
+}
+
+// The connection table at its limit: flood until a new flow is refused (bounded in time),
+// then measure the flood and, with the table still full, established flows alone.
+void Bench::flood(RunFigures& f) {
+    LimitFigure& l = f.limit;
+    l.measured = true;
+    l.capacity_per_worker = opt_.capacity;
+    l.bound_seconds = std::clamp(10 * opt_.seconds, 5.0, 60.0);
+    progress("SYN flood to the connection-table limit (at most " + std::to_string(int(l.bound_seconds)) + " s)");
+    const uint64_t r0 = refused();
+    auto t0 = std::chrono::steady_clock::now();
+    auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+    set_stream(Stream::Kind::Flood, 0);
+    while (refused() == r0 && elapsed() < l.bound_seconds) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    l.seconds_to_refusal = elapsed();
+    l.reached = refused() > r0;
+    l.rss_at_limit_bytes = proc_status_bytes("VmRSS");
+    quiesce();
+    if (!l.reached) return;
+    f.cases.push_back(measure("flood", Stream::Kind::Flood, 0, true));
+    f.cases.push_back(measure("established-at-limit", Stream::Kind::Mixed, 0, true));
+    l.rss_after_bytes = proc_status_bytes("VmRSS");
+}
+
 // Update latency while established traffic flows: one SG rule added with `apply`'s action
 // (compiled as a successor, published), and the whole network recompiled (a reload).
 void Bench::updates(RunFigures& f) {
@@ -490,11 +530,17 @@ void Bench::updates(RunFigures& f) {
                 nlohmann::json p = {{"GroupId", model.security_groups[0].id},
                                     {"IpPermissions", {{{"IpProtocol", "tcp"}, {"FromPort", 40000 + i}, {"ToPort", 40000 + i},
                                                         {"IpRanges", {{{"CidrIp", "198.51.100.7/32"}}}}}}}};
-                if (!apply_action(model, "AuthorizeSecurityGroupIngress", p)) continue;
+                if (auto a = apply_action(model, "AuthorizeSecurityGroupIngress", p); !a) {
+                    u.error = a.error().message;
+                    break;
+                }
             }
             auto c0 = std::chrono::steady_clock::now();
             auto rs = opt_.compile(model, prev.get());
-            if (!rs) continue;
+            if (!rs) {
+                u.error = rs.error().message;
+                break;
+            }
             comp.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - c0).count());
             prev = *rs;
             slot_->publish(std::move(*rs));
@@ -568,6 +614,8 @@ Result<RunFigures> Bench::run() {
     f.cases.push_back(measure("new", Stream::Kind::Mixed, 1, true));
     bool any_denied = std::find(tpl_denied_.begin(), tpl_denied_.end(), true) != tpl_denied_.end();
     if (any_denied) f.cases.push_back(measure("denied", Stream::Kind::Denied, 0, true));
+    const size_t denied_case = any_denied ? 3 : 0;
+    if (opt_.flood) flood(f);
     if (opt_.updates) updates(f);
     if (opt_.progress) err_ << "\r\033[K" << std::flush;
     // Per-class cycles: established from its case; new flows from the new case, its
@@ -579,11 +627,19 @@ Result<RunFigures> Bench::run() {
         double total = nw.cycles_per_packet * nw.packets;
         f.cycles_new = std::max(0.0, (total - double(nw.flow_cache_hits) * est.cycles_per_packet) / nw.flow_cache_misses);
     }
-    if (any_denied) f.cycles_drop = f.cases[3].cycles_per_packet;
+    if (any_denied) f.cycles_drop = f.cases[denied_case].cycles_per_packet;
     return f;
 }
 
 } // namespace
+
+uint64_t proc_status_bytes(std::string_view field) {
+    std::ifstream in("/proc/self/status");
+    for (std::string line; std::getline(in, line);)
+        if (line.size() > field.size() && line.compare(0, field.size(), field) == 0 && line[field.size()] == ':')
+            return std::strtoull(line.c_str() + field.size() + 1, nullptr, 10) * 1024;
+    return 0;
+}
 
 Result<RunFigures> run_cases(const Network& net, std::shared_ptr<const CompiledRuleset> rs, const Traffic& traffic,
                              const RunnerOptions& opt, std::ostream& err) {

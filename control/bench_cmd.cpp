@@ -29,13 +29,6 @@ namespace vpcfw {
 
 namespace {
 
-uint64_t vm_hwm_bytes() {
-    std::ifstream in("/proc/self/status");
-    for (std::string line; std::getline(in, line);)
-        if (line.rfind("VmHWM:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10) * 1024;
-    return 0;
-}
-
 struct PointOptions {
     std::string network, classbench, trace;
     uint64_t rules = 0;            // ClassBench-derived rules added
@@ -56,7 +49,7 @@ Result<bench::SweepPoint> measure_point(const Network& base, const PointOptions&
     for (const auto& g : net.security_groups) cf.sg_rules += g.ingress.size() + g.egress.size();
     // Reset the peak (Linux: clear_refs 5) so that each point of a sweep has its own.
     if (std::ofstream clear("/proc/self/clear_refs"); clear) clear << "5";
-    uint64_t hwm0 = vm_hwm_bytes();
+    uint64_t hwm0 = bench::proc_status_bytes("VmHWM");
     auto rs = compile_ruleset(net, Settings{}, {});
     if (!rs) {
         // Table widths and memory limits are properties of the input: the message names them.
@@ -66,7 +59,7 @@ Result<bench::SweepPoint> measure_point(const Network& base, const PointOptions&
         e.kind = ErrorKind::Input;
         return e;
     }
-    cf.peak_rss_delta_bytes = vm_hwm_bytes() - hwm0;
+    cf.peak_rss_delta_bytes = bench::proc_status_bytes("VmHWM") - hwm0;
     const CompileStats& s = (*rs)->stats();
     cf.compile_ms = s.compile_ms;
     cf.acl_build_ms = s.acl_build_ms;
@@ -119,7 +112,8 @@ int cmd_bench(const std::vector<std::string>& args, std::ostream& out, std::ostr
         "table sizes; then the real live worker over DPDK ring ports (no NIC, no hugepages) fed\n"
         "with traffic generated from the network (or --trace): Mpps, Gbit/s and cycles per packet\n"
         "for a mixed case, established flows, new flows and denied traffic, burst latency\n"
-        "percentiles, the time an `apply` and a reload take to reach every worker; beside them a\n"
+        "percentiles; a SYN flood to the connection-table limit (--capacity), then established\n"
+        "flows at the limit; the time an `apply` and a reload take to reach every worker; beside them a\n"
         "plain forwarding loop over the same ports and raw rte_acl classification of the same\n"
         "compiled rules, from the same run, and the ratios. --sweep rules=1k,10k (ClassBench-\n"
         "derived NACL entries and SG rules added), flows=... or workers=...: one line per point,\n"
@@ -220,6 +214,7 @@ int cmd_bench(const std::vector<std::string>& args, std::ostream& out, std::ostr
     for (uint64_t v : sweep->values) {
         PointOptions q = pt;
         q.runner.updates = false;
+        q.runner.flood = false;
         if (sweep->param == "rules") q.rules = v;
         if (sweep->param == "flows") q.runner.flows = v;
         if (sweep->param == "workers") q.runner.workers = static_cast<unsigned>(v);

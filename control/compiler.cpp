@@ -43,7 +43,9 @@ size_t heap_bytes() {
 std::string unique_name(const char* kind) {
     static std::atomic<uint64_t> counter{0};
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%s%llu", kind, static_cast<unsigned long long>(counter.fetch_add(1)));
+    // "kind_N": the separator keeps "fib" + 63 and "fib6" + 3 apart (DPDK names the RIB
+    // mempool after it, and two equal names fail the second create).
+    std::snprintf(buf, sizeof buf, "%s_%llu", kind, static_cast<unsigned long long>(counter.fetch_add(1)));
     return buf;
 }
 

@@ -10,7 +10,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-"$vpcfw" bench --network "$src/examples/network.json" --seconds 0.2 --flows 2000 --json > "$tmp/out.json" 2> "$tmp/err" \
+# --capacity 8192: the warm set fits, the SYN flood reaches the limit within a second.
+"$vpcfw" bench --network "$src/examples/network.json" --seconds 0.2 --flows 2000 --capacity 8192 --json > "$tmp/out.json" 2> "$tmp/err" \
     || { cat "$tmp/err" >&2; fail "bench --json exited $?"; }
 python3 - "$src/docs/schema/bench.schema.json" "$tmp/out.json" <<'PY' || fail "JSON check"
 import json, sys, jsonschema
@@ -34,11 +35,23 @@ for c in doc["cases"]:
     assert c["accepted"] + c["dropped"] == c["packets"], c
     assert c["burst_latency_us"]["p50"] <= c["burst_latency_us"]["p99"] <= c["burst_latency_us"]["p99_9"]
 assert [u["what"] for u in doc["updates"]] == ["apply AuthorizeSecurityGroupIngress", "reload"], doc["updates"]
+# every sample of both updates compiled and reached the workers (successive versions once
+# failed to compile: rte_fib names collided)
+assert all(u["samples"] == 5 and u["error"] == "" for u in doc["updates"]), doc["updates"]
+# the connection table at its limit: new flows refused at layer conntrack, established
+# flows keep their accepted share, memory does not grow with the flood
+lim = doc["conntrack_limit"]
+assert lim["reached"] and lim["capacity_per_worker"] == 8192, lim
+flood, at_limit, est_case = cases["flood"], cases["established-at-limit"], cases["established"]
+assert flood["conntrack_full"] > 0 and flood["drops_by_layer"].get("conntrack", 0) >= flood["conntrack_full"], flood
+share = lambda c: c["accepted"] / c["packets"]
+assert abs(share(at_limit) - share(est_case)) < 0.05, (share(at_limit), share(est_case))
+assert lim["rss_after_bytes"] - lim["rss_at_limit_bytes"] < 16 << 20, lim
 assert doc["machine"]["acl_method"] == doc["baselines"]["raw_acl"]["method"]
 PY
 
-"$vpcfw" bench --network "$src/examples/network.json" --seconds 0.1 --flows 500 > "$tmp/table" 2>&1 || fail "table run"
-for w in "case" mixed established new "forward loop" "raw rte_acl_classify" "update: reload"; do
+"$vpcfw" bench --network "$src/examples/network.json" --seconds 0.1 --flows 500 --capacity 4096 > "$tmp/table" 2>&1 || fail "table run"
+for w in "case" mixed established new "forward loop" "raw rte_acl_classify" "update: reload" "connection table at its limit" established-at-limit; do
     grep -q "$w" "$tmp/table" || { cat "$tmp/table"; fail "table lacks '$w'"; }
 done
 

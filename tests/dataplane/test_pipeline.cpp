@@ -419,3 +419,16 @@ TEST(MissingNaclDefault, BothEvaluatorsFollowTheSettingAndNameTheChoice) {
         EXPECT_NE(std::find(want.choices.begin(), want.choices.end(), "missing_nacl_default"), want.choices.end());
     }
 }
+
+// Every version has its own rte_fib/rte_fib6 tables, named uniquely in the process: 80
+// successive versions (IPv4 and IPv6 routes) all compile while the first stays alive, as
+// `vpcfw bench` keeps it, old successors freed on the way (the names once collided:
+// "fib" + 63 and "fib6" + 3, and `bench`'s update cases failed to compile).
+TEST_F(Fixture, ManySuccessiveVersionsCompileInOneProcess) {
+    ASSERT_GT(rs->stats().routes6, 0u) << "the example needs IPv6 routes for this test";
+    std::shared_ptr<const CompiledRuleset> first = rs, latest;
+    for (int i = 0; i < 80; ++i) {
+        latest = compile();
+        ASSERT_TRUE(latest) << "version " << version - 1;
+    }
+}
