@@ -111,6 +111,7 @@ bool FlowCache::rare_hit(const RareState& e, const ParsedPacket& in, StateTables
         const NatEntry* n = s.nat_out.find(e.nat_out[i]);
         if (!n || !s.nat_live(*n, now)) return false;
     }
+    if (e.drop) return true;   // a dropped packet refreshes nothing
     uint8_t flags = in.key.proto == 6 ? in.key.tcp_flags : 0;
     for (unsigned i = 0; i < e.nct; ++i) {
         if (!ce[i]) continue;   // untracked hop: the walk's commit changes nothing there
@@ -129,11 +130,15 @@ bool FlowCache::rare_hit(const RareState& e, const ParsedPacket& in, StateTables
 
 void FlowCache::store(const ParsedPacket& in, StateTables& s, const PendingState& c, const Verdict& v) {
     if (c.nct > kCacheCt || c.nnat > kCacheNat || c.neigw > kCacheSmall || c.napp > kCacheSmall) return;
-    bool rare = c.nnat || c.neigw || c.napp || c.nct > kFlowRefs;
+    const bool drop = v.action != Action::Accept;
+    if (drop && (c.nnat || c.neigw || c.napp)) return;
+    bool rare = drop || c.nnat || c.neigw || c.napp || c.nct > kFlowRefs;
     for (unsigned i = 0; i < c.nct; ++i) {
         if (!c.ct[i].create) continue;
         // Judged by rules, untracked: the commit created nothing unless a hop was
-        // tracked automatically, which makes the next packet meet state instead.
+        // tracked automatically, which makes the next packet meet state instead. Before a
+        // drop nothing was committed, but a tracked hop needed room in the table, which
+        // the next packet may not find.
         if (c.auto_tracked || c.ct[i].tracked_by_rules) return;
         rare = true;   // a key that must stay absent: re-checked by key
     }
@@ -213,6 +218,7 @@ void FlowCache::store(const ParsedPacket& in, StateTables& s, const PendingState
         r.napp = static_cast<uint8_t>(c.napp);
         r.ct_egress = 0;
         r.ct_absent = 0;
+        r.drop = drop;
         for (unsigned i = 0; i < c.nct; ++i) {
             if (c.ct[i].create) r.ct_absent |= static_cast<uint8_t>(1u << i);
             r.ct[i] = c.ct[i].key;

@@ -23,7 +23,11 @@ namespace vpcfw::pipeline_detail {
 // flow), or rules that leave the flow untracked, and no stateful choice (no new NAT
 // mapping, no capture-at-instance reading, no fragment, no ICMP error) has a verdict that is
 // a pure function of (origin, 5-tuple, TCP opener bit, ruleset version) as long as the state
-// it met is still live and no state appeared where it met none.
+// it met is still live and no state appeared where it met none. So has a packet dropped by
+// a security group or a NACL after such a walk (a negative entry, always a side record: the
+// keys it met must stay live, the keys it judged by rules must stay absent, and a hit
+// changes no state) — as long as no hop before the drop would have created tracked state,
+// since creating needs room that the table may lack next time.
 struct alignas(64) FlowEntry {
     // ---- the key: the first kFlowKeyBytes bytes ------------------------------------------
     uint8_t src[16], dst[16];      // FlowKey's addresses (IPv4 in the first word)
@@ -98,7 +102,8 @@ constexpr unsigned kCacheCt = 4, kCacheNat = 2, kCacheSmall = 2;
 struct RareState {
     uint8_t nct, nnat, neigw, napp;
     uint8_t ct_egress;                        // bit i: ct[i] was met leaving the ENI
-    uint8_t ct_absent;                        // bit i: ct[i] must not exist (untracked hop)
+    uint8_t ct_absent;                        // bit i: ct[i] must not exist (untracked hop, or judged by rules before a drop)
+    uint8_t drop;                             // a negative entry: check only, touch nothing
     uint64_t ct_hash[kCacheCt];
     CtKey ct[kCacheCt];
     NatKey nat_out[kCacheNat];
@@ -174,10 +179,11 @@ public:
         return &verdicts_[e->verdict];
     }
 
-    // After a walk whose verdict may be served from the cache (accepted, cacheable, no
-    // overflow): keeps it with the state it touched. Does nothing when the walk touched
-    // more state than an entry holds, or created connection state (the next packet meets
-    // it), or the table or a pool is full until the next burst.
+    // After a walk whose verdict may be served from the cache (accepted, or dropped by a
+    // security group or NACL; cacheable, no overflow): keeps it with the state it touched.
+    // Does nothing when the walk touched more state than an entry holds, or created (or,
+    // for a drop, would have created) tracked connection state, or a drop rests on NAT,
+    // egress-only or appliance state, or the table or a pool is full until the next burst.
     void store(const ParsedPacket& in, StateTables& s, const PendingState& c, const Verdict& v);
 
     // The commit of one connection entry a hit applies (the walk's commit_ct).

@@ -141,7 +141,10 @@ void Pipeline::Impl::evaluate(const ParsedPacket& in, Verdict& v, Ctx& c) {
         for (unsigned i = 0; i < c.napp; ++i) appliance_az.put(c.app_key[i], c.app_az[i]);
     }
     v.tracked = ok && c.last_sg_seen && c.last_sg_tracked;
-    if (ok && c.cacheable && !c.overflow && p.frag == Frag::None &&
+    // Drops by a security group or NACL may be cached too (flow_cache.hpp says when).
+    const bool cacheableDrop = !ok && (v.layer == Layer::SgIngress || v.layer == Layer::SgEgress ||
+                                       v.layer == Layer::NaclIngress || v.layer == Layer::NaclEgress);
+    if ((ok || cacheableDrop) && c.cacheable && !c.overflow && p.frag == Frag::None &&
         !(p.is_icmp() && is_icmp_error(p.proto, p.icmp_type))) {
         cache.store(in, *this, c, v);
     }

@@ -102,7 +102,11 @@ bool Pipeline::Impl::sg_check(Ctx& c, uint32_t eniIdx, bool egress, const Packet
         }
     }
     ++counters.classifications;
-    if (!sv.admit) return drop(c, layer, R(Reason::NoMatchingRule), e.groups);
+    if (!sv.admit) {
+        // Judged by rules without state: a cached drop needs the key to stay absent.
+        if (!errorAboutFlow) push_ct(c, PendingCt{key, egress, true, false, p.tcp_flags, p.icmp_type});
+        return drop(c, layer, R(Reason::NoMatchingRule), e.groups);
+    }
     bool tracked = !untracked_by_rules(e, egress, p);
     if (!tracked) choice(c, kChoiceUntrackedFlows);
     // Judged by rules. A tracked flow meets state from its next packet on, so this walk

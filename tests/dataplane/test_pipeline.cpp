@@ -6,6 +6,7 @@
 // and the CHOICE missing_nacl_default read alike by both evaluators with either value.
 // Decision equality with the reference on every scenario is tested by test_control and
 // the differential suite (tests/diff).
+#include <cstring>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -431,4 +432,35 @@ TEST_F(Fixture, ManySuccessiveVersionsCompileInOneProcess) {
         latest = compile();
         ASSERT_TRUE(latest) << "version " << version - 1;
     }
+}
+
+// Drops by a security group or NACL are cached (negative entries, issue 11 item 3): a
+// repeated denied packet is a flow-cache hit with the walk's verdict, and the entry stops
+// serving as soon as state appears where the walk judged by rules.
+TEST_F(Fixture, DeniedPacketsAreCachedUntilStateAppears) {
+    const char* kWeb = "eni-0a1b2c3d4e5f60101";   // 10.0.0.10, public 203.0.113.10
+    Pipeline pipe(Settings{}, 1 << 12);
+    pipe.set_ruleset(rs.get());
+    auto hits = [&] { return pipe.counters().flow_cache_hits; };
+    // NACL ingress `*` (port 23) and SG ingress (3389: the NACL allows, no group rule).
+    const std::string nacl = "tcp 198.51.100.9:5555 -> 203.0.113.10:23 flags=A";
+    const std::string sg = "tcp 198.51.100.9:5555 -> 203.0.113.10:3389 flags=A";
+    for (const auto& [text, layer] : {std::pair{nacl, Layer::NaclIngress}, std::pair{sg, Layer::SgIngress}}) {
+        SCOPED_TRACE(text);
+        Verdict first = run(pipe, pkt(text, "internet", 1, *rs));
+        ASSERT_EQ(first.action, Action::Drop);
+        ASSERT_EQ(first.layer, layer);
+        uint64_t h = hits();
+        Verdict again = run(pipe, pkt(text, "internet", 2, *rs));
+        EXPECT_EQ(hits(), h + 1) << "the repeated drop is served from the cache";
+        EXPECT_EQ(std::memcmp(&first, &again, sizeof(Verdict)), 0);
+    }
+    // The instance opens the reverse flow: the SG ingress key now exists, so the cached
+    // drop no longer applies and the packet meets connection state.
+    ASSERT_EQ(run(pipe, pkt("tcp 10.0.0.10:3389 -> 198.51.100.9:5555 flags=S", kWeb, 3, *rs)).action, Action::Accept);
+    uint64_t h = hits();
+    Verdict now = run(pipe, pkt(sg, "internet", 4, *rs));
+    EXPECT_EQ(now.action, Action::Accept);
+    EXPECT_EQ(hits(), h) << "walked, not served from the negative entry";
+    EXPECT_EQ(pipe.counters().packets, pipe.counters().accepted + pipe.counters().dropped_total());
 }
