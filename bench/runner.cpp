@@ -54,7 +54,9 @@ uint64_t mix(uint64_t x) {
 struct Stream {
     // Flood: every accepted session's opening SYN as a new flow (a fresh variant each pass),
     // the rest of the accepted templates as established flows of the warm set.
-    enum class Kind { Off, Warm, Mixed, Denied, Flood } kind = Kind::Off;
+    // DeniedRepeat: the denied templates as the same flows pass after pass (retransmissions,
+    // repeated attempts): served from the flow cache's negative entries where cacheable.
+    enum class Kind { Off, Warm, Mixed, Denied, DeniedRepeat, Flood } kind = Kind::Off;
     double new_ratio = 0;
     uint64_t generation = 0;       // bumped on every change; the feeder restarts its pass
 };
@@ -295,6 +297,9 @@ void Bench::feeder() {
                 if (tpl_denied_[ti]) continue;
                 v = tp.opens ? variants_ + static_cast<uint32_t>(passes % (Traffic::kVariants - variants_))
                              : static_cast<uint32_t>(mix(pass * 31 + tp.session) % variants_);
+            } else if (kind == Stream::Kind::DeniedRepeat) {
+                if (!tpl_denied_[ti]) continue;
+                v = static_cast<uint32_t>(pass % variants_);
             } else if (kind == Stream::Kind::Denied) {
                 if (!tpl_denied_[ti]) continue;
                 v = variants_ + static_cast<uint32_t>(pass % (Traffic::kVariants - variants_));
@@ -613,7 +618,10 @@ Result<RunFigures> Bench::run() {
     f.cases.push_back(measure("established", Stream::Kind::Mixed, 0, true));
     f.cases.push_back(measure("new", Stream::Kind::Mixed, 1, true));
     bool any_denied = std::find(tpl_denied_.begin(), tpl_denied_.end(), true) != tpl_denied_.end();
-    if (any_denied) f.cases.push_back(measure("denied", Stream::Kind::Denied, 0, true));
+    if (any_denied) {
+        f.cases.push_back(measure("denied", Stream::Kind::Denied, 0, true));
+        f.cases.push_back(measure("denied-repeat", Stream::Kind::DeniedRepeat, 0, true));
+    }
     const size_t denied_case = any_denied ? 3 : 0;
     if (opt_.flood) flood(f);
     if (opt_.updates) updates(f);

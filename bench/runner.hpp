@@ -3,7 +3,7 @@
 // internet, one RX and one TX ring per worker queue), fed by a feeder thread that copies
 // traffic templates (bench/traffic.hpp) into mbufs and frees what the workers send. Cases
 // run back to back on the same warm workers: `mixed` (at --new-flow-ratio), `established`,
-// `new`, `denied`; the connection table driven to its limit by a SYN flood (`flood`, then
+// `new`, `denied`, `denied-repeat`; the connection table driven to its limit by a SYN flood (`flood`, then
 // `established-at-limit`); then update latency (one `apply` and a full reload published while
 // traffic flows, as `vpcfw run` publishes them) and the baselines of the same run: a plain
 // forwarding loop over the same ports and feeder, and raw rte_acl classification of the same

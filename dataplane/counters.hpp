@@ -22,7 +22,7 @@ namespace vpcfw {
     X(packets, Counter, "packets evaluated")                                               \
     X(bytes, Counter, "bytes evaluated")                                                   \
     X(accepted, Counter, "packets accepted")                                               \
-    X(flow_cache_hits, Counter, "established packets served from the flow cache")          \
+    X(flow_cache_hits, Counter, "packets served from the flow cache (established or cached drop)")  \
     X(flow_cache_misses, Counter, "packets that walked the path (new flow, new version, state change)") \
     X(classifications, Counter, "rte_acl lookups done")                                    \
     X(conntrack_full, Counter, "new flows refused because the connection table was full")  \

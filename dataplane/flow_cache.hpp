@@ -23,8 +23,8 @@ namespace vpcfw::pipeline_detail {
 // flow), or rules that leave the flow untracked, and no stateful choice (no new NAT
 // mapping, no capture-at-instance reading, no fragment, no ICMP error) has a verdict that is
 // a pure function of (origin, 5-tuple, TCP opener bit, ruleset version) as long as the state
-// it met is still live and no state appeared where it met none. So has a packet dropped by
-// a security group or a NACL after such a walk (a negative entry, always a side record: the
+// it met is still live and no state appeared where it met none. So has a packet dropped
+// after such a walk for a reason that reads no state (walk.cpp; a negative entry, always a side record: the
 // keys it met must stay live, the keys it judged by rules must stay absent, and a hit
 // changes no state) — as long as no hop before the drop would have created tracked state,
 // since creating needs room that the table may lack next time.
@@ -179,8 +179,8 @@ public:
         return &verdicts_[e->verdict];
     }
 
-    // After a walk whose verdict may be served from the cache (accepted, or dropped by a
-    // security group or NACL; cacheable, no overflow): keeps it with the state it touched.
+    // After a walk whose verdict may be served from the cache (accepted, or dropped for a
+    // reason that reads no state; cacheable, no overflow): keeps it with the state it touched.
     // Does nothing when the walk touched more state than an entry holds, or created (or,
     // for a drop, would have created) tracked connection state, or a drop rests on NAT,
     // egress-only or appliance state, or the table or a pool is full until the next burst.

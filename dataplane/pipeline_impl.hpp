@@ -69,6 +69,9 @@ struct Pipeline::Impl : StateTables {
     };
     Ctx ctx;   // reused; large (fixed arrays), kept off the stack
 
+    // A drop whose reason reads no state (walk.cpp): its verdict may be cached.
+    bool pure_drop(uint32_t reason) const;
+
     // ---- writing the verdict -------------------------------------------------------------
     uint32_t R(Reason r) const { return t->sym_reason[static_cast<int>(r)]; }
     void path(Ctx& c, uint32_t sym) {

@@ -10,6 +10,30 @@
 
 namespace vpcfw {
 
+namespace {
+
+// Drop reasons decided by the ruleset and the packet alone (and, for a security group, the
+// connection keys the walk records): a cached drop may stand for them. Left out: reasons
+// that read state the pending arrays do not record (egress-only flows, NAT mappings, their
+// idle set and counts, the table's fill level, fragments) and every NAT-layer reason.
+constexpr Reason kPureDrops[] = {
+    Reason::NoMatchingRule, Reason::DenyRule, Reason::DefaultDeny, Reason::NoRoute, Reason::Blackhole,
+    Reason::EniNotAttached, Reason::InstanceNotRunning, Reason::Loop, Reason::ReservedRange, Reason::NoPublicIp,
+    Reason::UnassociatedPublicIp, Reason::PrivateDestination, Reason::BlockPublicAccess, Reason::PeeringNotActive,
+    Reason::PeeringNotTransitive, Reason::EdgeToEdge, Reason::NoVpnRoute, Reason::NoDestination,
+    Reason::SourceDestCheck, Reason::TargetNotAvailable, Reason::UnsupportedTarget, Reason::NoIgw,
+    Reason::UnknownOrigin, Reason::OriginNotAvailable,
+};
+
+} // namespace
+
+bool Pipeline::Impl::pure_drop(uint32_t reason) const {
+    if (!reason) return false;
+    for (Reason r : kPureDrops)
+        if (R(r) == reason) return true;
+    return false;
+}
+
 void Pipeline::Impl::evaluate(const ParsedPacket& in, Verdict& v, Ctx& c) {
     v = Verdict{};
     c.reset();
@@ -141,9 +165,8 @@ void Pipeline::Impl::evaluate(const ParsedPacket& in, Verdict& v, Ctx& c) {
         for (unsigned i = 0; i < c.napp; ++i) appliance_az.put(c.app_key[i], c.app_az[i]);
     }
     v.tracked = ok && c.last_sg_seen && c.last_sg_tracked;
-    // Drops by a security group or NACL may be cached too (flow_cache.hpp says when).
-    const bool cacheableDrop = !ok && (v.layer == Layer::SgIngress || v.layer == Layer::SgEgress ||
-                                       v.layer == Layer::NaclIngress || v.layer == Layer::NaclEgress);
+    // Drops for a reason that reads no state may be cached too (flow_cache.hpp says when).
+    const bool cacheableDrop = !ok && pure_drop(v.reason);
     if ((ok || cacheableDrop) && c.cacheable && !c.overflow && p.frag == Frag::None &&
         !(p.is_icmp() && is_icmp_error(p.proto, p.icmp_type))) {
         cache.store(in, *this, c, v);

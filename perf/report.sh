@@ -46,8 +46,7 @@ echo "report.sh: flows sweep" >&2
 run "$V" bench --network "$net" --seconds "$secs" --sweep flows=1k,10k,100k,1M --svg "$plots/flows.svg" \
     --json > "$work/flows.json"
 echo "report.sh: connection table at its limit" >&2
-run "$V" bench --network "$net" --seconds "$secs" --capacity 2048 --flows 200000 --new-flow-ratio 1 \
-    --json > "$work/ct.json"
+run "$V" bench --network "$net" --seconds "$secs" --capacity 65536 --flows 10000 --json > "$work/ct.json"
 echo "report.sh: engines on ClassBench networks" >&2
 for n in 1000 10000; do
     f=$data/acl1_1k; [ "$n" -gt 1000 ] && f=$data/acl1_10k
@@ -129,7 +128,9 @@ r3() { jq -r "$1" "$2"; }
     jq -r '.points[] | .value as $v | .run as $d | ($d.cases | map({(.name): .}) | add) as $c |
         "| \($v) | \($c.established.mpps*1000|round/1000) | \($c.new.mpps*1000|round/1000) | \($d.baselines.forward.mpps*1000|round/1000) | \($d.cycles_per_packet.established|round) | \($c.established.flow_cache_hits/$c.established.packets*1000|round/10) | \([$d.cases[].conntrack_full]|add) |"' "$work/flows.json"
     echo
-    echo "## Connection table at its limit (--capacity 2048 per worker, 200k flows, every session new)"
+    echo "## Connection table at its limit (SYN flood; --capacity 65536 per worker, 10k warm flows)"
+    echo
+    jq -r '.conntrack_limit | if .reached then "First refusal after \(.seconds_to_refusal*100|round/100) s of flood; VmRSS \(.rss_at_limit_bytes/1048576*10|round/10) MiB at the limit, \(.rss_after_bytes/1048576*10|round/10) MiB after the flood and established-at-limit cases." else "Limit not reached in \(.bound_seconds) s of flood." end' "$work/ct.json"
     echo
     echo "| case | packets | Mpps | conntrack_full | drops by layer | accepted % |"
     echo "|---|---|---|---|---|---|"

@@ -31,6 +31,9 @@ assert est == cases["established"]["cycles_per_packet"]
 assert cases["established"]["flow_cache_hits"] > cases["established"]["flow_cache_misses"], cases["established"]
 assert cases["new"]["flow_cache_misses"] > 0
 assert "denied" in cases and cases["denied"]["dropped"] >= 0.9 * cases["denied"]["packets"], cases.get("denied")
+# the same denied flows again: SG/NACL drops are served from the flow cache (negative entries)
+rep = cases["denied-repeat"]
+assert rep["dropped"] >= 0.9 * rep["packets"] and rep["flow_cache_hits"] > 0, rep
 for c in doc["cases"]:
     assert c["accepted"] + c["dropped"] == c["packets"], c
     assert c["burst_latency_us"]["p50"] <= c["burst_latency_us"]["p99"] <= c["burst_latency_us"]["p99_9"]
