@@ -17,7 +17,7 @@ namespace vpcfw {
 
 namespace {
 
-const char* kVersion = "vpcfw 0.1.0";
+const char* kVersion = "vpcfw " VPCFW_VERSION;
 
 const char* kUsage =
     "vpcfw — what AWS VPC networking would do with each packet\n"
