@@ -325,7 +325,7 @@ Result<Built> build_network(const std::vector<Rule>& rules, const std::vector<He
                             const NetOptions& o) {
     if (rules.empty()) return make_error("empty rule set");
     if (o.nacl_chunk == 0 || o.nacl_chunk > 16000)
-        return make_error("nacl_chunk must be 1..16000 (RuleRef entry index and AWS rule numbers)");
+        return make_error("nacl_chunk must be 1..16000 (AWS rule numbers)");
     if (o.rules_per_group == 0 || o.rules_per_group > 16000) return make_error("rules_per_group must be 1..16000");
     const bool nacl = o.form != Form::Sg, sg = o.form != Form::Nacl;
     Built b;

@@ -87,7 +87,7 @@ struct NetOptions {
     // NACL actions: entry i denies when deny_every > 0 and i % deny_every == deny_every - 1,
     // else allows (0 = all allow).
     uint32_t deny_every = 4;
-    // At most this many rules per NACL: RuleRef keeps 14 bits of entry index and AWS rule
+    // At most this many rules per NACL: AWS rule
     // numbers end at 32766, so bigger sets are split into chunks, each chunk a pair of
     // client/server subnets with their own NACLs.
     uint32_t nacl_chunk = 16000;

@@ -13,7 +13,7 @@ namespace vpcfw::bench {
 namespace {
 
 // Entries one NACL direction may gain: rule numbers up to 32766 after the highest in use,
-// and at most 16000 in all (the compiled RuleRef keeps 14 bits of entry index).
+// and at most 16000 in all (AWS rule numbers and room for the network's own entries).
 constexpr int kMaxEntriesPerDirection = 16000;
 
 uint64_t splitmix(uint64_t& s) {

@@ -377,6 +377,11 @@ Result<std::unique_ptr<AclTables>> AclCompiler::compile(const Network& net, cons
     // The loader enforces ruleset/limits.hpp, which fits RuleRef; these guard a Network
     // built some other way (tests, actions).
     if (net.network_acls.size() > kMaxNetworkAcls) return make_error("more than " + std::to_string(kMaxNetworkAcls) + " network ACLs");
+    size_t slots = 0;
+    for (const NetworkAcl& acl : net.network_acls) slots += acl.entries.size() + 2;
+    if (slots > RuleRef::kMaxNaclSlot)
+        return make_error(std::to_string(slots) + " network ACL entries and `*` rules, more than the " +
+                          std::to_string(RuleRef::kMaxNaclSlot) + " a rule reference holds");
     if (net.security_groups.size() > kMaxSecurityGroups)
         return make_error("more than " + std::to_string(kMaxSecurityGroups) + " security groups");
 
@@ -384,17 +389,16 @@ Result<std::unique_ptr<AclTables>> AclCompiler::compile(const Network& net, cons
     RuleLists rules;
     for (Idx a = 0; a < net.network_acls.size(); ++a) {
         const NetworkAcl& acl = net.network_acls[a];
-        if (acl.entries.size() > RuleRef::kMaxNaclIndex + 1)
-            return make_error("network ACL " + acl.id + " has more than " + std::to_string(RuleRef::kMaxNaclIndex + 1) + " entries");
         t->nacl_base_.push_back(static_cast<uint32_t>(t->nacl_sources_.size()));
         t->nacl_count_.push_back(static_cast<uint32_t>(acl.entries.size()));
         for (uint32_t i = 0; i < acl.entries.size(); ++i) {
             const NaclEntry& en = acl.entries[i];
             RuleLayer layer = en.egress ? RuleLayer::NaclEgress : RuleLayer::NaclIngress;
-            RuleRef ref = RuleRef::make(layer, a, i);
+            RuleRef ref = RuleRef::nacl(layer, static_cast<uint32_t>(t->nacl_sources_.size()));
             t->nacl_sources_.push_back(
                 RuleSource{layer, acl.id, en.is_default_deny() ? -1 : en.rule_number, en.allow, {}});
             t->nacl_allow_.push_back(en.allow ? 1 : 0);
+            t->nacl_kind_.push_back(en.is_default_deny() ? AclTables::kSlotDefaultDeny : AclTables::kSlotEntry);
             auto pl = nacl_proto_l4(en);
             if (!pl) continue;
             Match m;
@@ -412,6 +416,7 @@ Result<std::unique_ptr<AclTables>> AclCompiler::compile(const Network& net, cons
             t->nacl_sources_.push_back(RuleSource{egress ? RuleLayer::NaclEgress : RuleLayer::NaclIngress,
                                                   acl.id, -1, false, {}});
             t->nacl_allow_.push_back(0);
+            t->nacl_kind_.push_back(AclTables::kSlotStar);
         }
     }
 

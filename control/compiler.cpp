@@ -157,7 +157,7 @@ struct Builder {
         for (Idx n = 0; n < net.network_acls.size(); ++n) {
             const auto& entries = net.network_acls[n].entries;
             for (uint32_t i = 0; i < entries.size(); ++i) {
-                RuleRef r = RuleRef::make(entries[i].egress ? RuleLayer::NaclEgress : RuleLayer::NaclIngress, n, i);
+                RuleRef r = acl.nacl_entry(static_cast<uint32_t>(n), i, entries[i].egress);
                 if (const RuleSource* s = acl.rule_source(r)) t.rule_sym.put(r.raw, sym(s->str(), SymKind::NaclRule));
             }
         }
@@ -428,10 +428,6 @@ struct Builder {
                 if (type != "vpc" && type != "peering")
                     t.outside_routes.push_back({*r.dest, OriginSpec{OriginSpec::Kind::TgwAttachment, a}});
             }
-        for (const auto& n : net.network_acls) {
-            t.nacl_entry_base.push_back(static_cast<uint32_t>(t.nacl_default_deny.size()));
-            for (const auto& e : n.entries) t.nacl_default_deny.push_back(e.is_default_deny() ? 1 : 0);
-        }
     }
 
     void addresses() {

@@ -140,11 +140,8 @@ const RuleSource* AclTables::rule_source(RuleRef ref) const {
     RuleLayer layer = ref.layer();
     uint32_t t = ref.table(), i = ref.index();
     if (rule_layer_is_nacl(layer)) {
-        if (t >= nacl_base_.size()) return nullptr;
-        if (ref.is_star())
-            return &nacl_sources_[nacl_base_[t] + nacl_count_[t] + (layer == RuleLayer::NaclEgress ? 1 : 0)];
-        if (i >= nacl_count_[t]) return nullptr;
-        const RuleSource& s = nacl_sources_[nacl_base_[t] + i];
+        if (ref.slot() >= nacl_sources_.size()) return nullptr;
+        const RuleSource& s = nacl_sources_[ref.slot()];
         return s.layer == layer ? &s : nullptr;
     }
     if (layer == RuleLayer::SgIngress || layer == RuleLayer::SgEgress) {

@@ -79,12 +79,28 @@ public:
         NaclVerdict v;
         if (result != 0) {
             v.rule = RuleRef{result};
-            v.allow = nacl_allow_[nacl_base_[v.rule.table()] + v.rule.index()] != 0;
+            v.allow = nacl_allow_[v.rule.slot()] != 0;
         } else {
-            v.rule = RuleRef::make(egress ? RuleLayer::NaclEgress : RuleLayer::NaclIngress, table,
-                                   RuleRef::kStarIndex);
+            v.rule = nacl_star(table, egress);
         }
         return v;
+    }
+    // NACL refs by slot (rule_ref.hpp): entry `i` of NACL `table` (its position in
+    // NetworkAcl::entries), its `*` of one direction, and what a slot is.
+    RuleRef nacl_entry(uint32_t table, uint32_t i, bool egress) const {
+        return RuleRef::nacl(egress ? RuleLayer::NaclEgress : RuleLayer::NaclIngress, nacl_base_[table] + i);
+    }
+    // (No such NACL in this version: an invalid ref, which the walk reads as `*` too.)
+    RuleRef nacl_star(uint32_t table, bool egress) const {
+        if (table >= nacl_base_.size()) return RuleRef{};
+        return RuleRef::nacl(egress ? RuleLayer::NaclEgress : RuleLayer::NaclIngress,
+                             nacl_base_[table] + nacl_count_[table] + (egress ? 1 : 0));
+    }
+    // The implicit `*` deny (no entry matched).
+    bool nacl_is_star(RuleRef ref) const { return ref.slot() < nacl_kind_.size() && nacl_kind_[ref.slot()] == kSlotStar; }
+    // An entry whose rule number is the export's own `*` (32767/32768): denies as `*` does.
+    bool nacl_is_default_deny(RuleRef ref) const {
+        return ref.slot() < nacl_kind_.size() && nacl_kind_[ref.slot()] != kSlotEntry;
     }
     static SgVerdict sg_verdict(uint32_t result) { return SgVerdict{RuleRef{result}, result != 0}; }
 
@@ -125,11 +141,13 @@ private:
     CtxPtr side4_[2], side6_[2];
     AclAlgorithm algorithm_ = AclAlgorithm::Default;
 
-    // NACL entry actions and side table: entry i of NACL t is at nacl_base_[t] + i; the
-    // two `*` sources (ingress, egress) follow the NACL's entries.
+    // NACL entry actions and side table, by slot: entry i of NACL t is at nacl_base_[t] + i;
+    // the two `*` slots (ingress, egress) follow the NACL's entries.
+    static constexpr uint8_t kSlotEntry = 0, kSlotDefaultDeny = 1, kSlotStar = 2;
     std::vector<uint32_t> nacl_base_;
     std::vector<uint32_t> nacl_count_;
     std::vector<uint8_t> nacl_allow_;
+    std::vector<uint8_t> nacl_kind_;   // kSlot*: an entry, an export's `*` entry, the implicit `*`
     std::vector<RuleSource> nacl_sources_;
     // SG side table: group t's ingress rules from sg_base_[t], then its egress rules.
     std::vector<uint32_t> sg_base_;

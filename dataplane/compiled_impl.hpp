@@ -243,10 +243,6 @@ struct CompiledRuleset::Impl {
     std::vector<Cidr> vgw_routes;
     std::vector<CompiledEndpoint> endpoints;
     std::vector<OutsideRoute> outside_routes;
-    // Per NACL: the index of its first entry in nacl_default_deny (one flag per entry: the
-    // entry is the default deny rule).
-    std::vector<uint32_t> nacl_entry_base;
-    std::vector<uint8_t> nacl_default_deny;
     std::vector<CompiledFib<RouteNh>> route_tables;
     std::vector<CompiledFib<TgwNh>> tgw_tables;
 

@@ -28,54 +28,55 @@ inline constexpr bool rule_layer_is_egress(RuleLayer l) {
     return l == RuleLayer::SgEgress || l == RuleLayer::NaclEgress;
 }
 
-// Bits: layer (3) | table | index, split by kind of list (ruleset/limits.hpp says the
-// same limits to users, and the loader enforces them):
+// Bits: layer (3), then by kind of list (ruleset/limits.hpp says the same limits to users,
+// and the loader enforces them):
 //   SG:   table (15) = the group's dense index in Network::security_groups, index (14) =
 //         the rule's position in SecurityGroup::ingress or ::egress (the layer says which).
-//   NACL: table (12) = the NACL's dense index in Network::network_acls, index (17) = the
-//         entry's position in NetworkAcl::entries (both directions: 2 x 32,766 numbered
-//         entries and an export's `*` entries fit), or kStarIndex for the implicit `*` deny.
+//   NACL: slot (29) = the entry's position in AclTables' NACL side table, where each NACL
+//         has its entries (NetworkAcl::entries order) and then its ingress and egress `*`
+//         (the implicit deny when no entry matched). No per-NACL or NACL-count limit
+//         comes from the reference; AclTables maps a slot back to its NACL and entry.
 // One SG rule expanded into several rte_acl rules (prefix-list entries, referenced-group
 // sets, group sets sharing it) keeps one RuleRef.
 struct RuleRef {
     uint32_t raw = 0;
 
     static constexpr uint32_t kLayerShift = 29;
-    static constexpr uint32_t kSgIndexBits = 14, kNaclIndexBits = 17;
+    static constexpr uint32_t kSgIndexBits = 14;
     static constexpr uint32_t kMaxSgTable = (1u << (kLayerShift - kSgIndexBits)) - 1;      // 32767
     static constexpr uint32_t kMaxSgIndex = (1u << kSgIndexBits) - 2;                      // 16382
-    static constexpr uint32_t kMaxNaclTable = (1u << (kLayerShift - kNaclIndexBits)) - 1;  // 4095
-    static constexpr uint32_t kStarIndex = (1u << kNaclIndexBits) - 1;   // NACL `*` (no entry matched)
-    static constexpr uint32_t kMaxNaclIndex = kStarIndex - 1;            // largest real entry index
+    static constexpr uint32_t kMaxNaclSlot = (1u << kLayerShift) - 1;                      // 536,870,911
 
-    static constexpr uint32_t index_bits(RuleLayer l) { return rule_layer_is_nacl(l) ? kNaclIndexBits : kSgIndexBits; }
+    // A security-group rule: group `table`, rule `index` of the layer's direction.
     static constexpr RuleRef make(RuleLayer layer, uint32_t table, uint32_t index) {
-        uint32_t ib = index_bits(layer);
-        uint32_t tmask = (1u << (kLayerShift - ib)) - 1;
-        return RuleRef{(static_cast<uint32_t>(layer) << kLayerShift) | ((table & tmask) << ib) | (index & ((1u << ib) - 1))};
+        return RuleRef{(static_cast<uint32_t>(layer) << kLayerShift) |
+                       ((table & kMaxSgTable) << kSgIndexBits) | (index & ((1u << kSgIndexBits) - 1))};
+    }
+    // A NACL entry (or `*`) by its side-table slot.
+    static constexpr RuleRef nacl(RuleLayer layer, uint32_t slot) {
+        return RuleRef{(static_cast<uint32_t>(layer) << kLayerShift) | (slot & kMaxNaclSlot)};
     }
     constexpr RuleLayer layer() const { return static_cast<RuleLayer>(raw >> kLayerShift); }
-    constexpr uint32_t table() const {
-        uint32_t ib = index_bits(layer());
-        return (raw >> ib) & ((1u << (kLayerShift - ib)) - 1);
-    }
-    constexpr uint32_t index() const { return raw & ((1u << index_bits(layer())) - 1); }
+    // SG refs: the group and the rule's position.
+    constexpr uint32_t table() const { return (raw >> kSgIndexBits) & kMaxSgTable; }
+    constexpr uint32_t index() const { return raw & ((1u << kSgIndexBits) - 1); }
+    // NACL refs: the side-table slot.
+    constexpr uint32_t slot() const { return raw & kMaxNaclSlot; }
     constexpr bool valid() const { return raw != 0; }
-    constexpr bool is_star() const { return rule_layer_is_nacl(layer()) && index() == kStarIndex; }
     constexpr bool operator==(const RuleRef&) const = default;
 };
 
 static_assert(sizeof(RuleRef) == 4);
-static_assert(RuleRef::make(RuleLayer::NaclEgress, RuleRef::kMaxNaclTable, RuleRef::kStarIndex).table() ==
-              RuleRef::kMaxNaclTable);
-static_assert(RuleRef::make(RuleLayer::NaclEgress, RuleRef::kMaxNaclTable, RuleRef::kStarIndex).is_star());
 static_assert(RuleRef::make(RuleLayer::SgEgress, RuleRef::kMaxSgTable, RuleRef::kMaxSgIndex).table() == RuleRef::kMaxSgTable);
 static_assert(RuleRef::make(RuleLayer::SgEgress, RuleRef::kMaxSgTable, RuleRef::kMaxSgIndex).index() == RuleRef::kMaxSgIndex);
-static_assert(RuleRef::make(RuleLayer::SgIngress, 0, 0).valid(), "layer bits keep every ref non-zero");
-// The loader's limits (ruleset/limits.hpp) fit the reference: every group, rule, NACL and
-// entry (both directions of a NACL together) the loader accepts has a RuleRef.
+static_assert(RuleRef::nacl(RuleLayer::NaclEgress, RuleRef::kMaxNaclSlot).slot() == RuleRef::kMaxNaclSlot);
+static_assert(RuleRef::nacl(RuleLayer::NaclEgress, RuleRef::kMaxNaclSlot).layer() == RuleLayer::NaclEgress);
+static_assert(RuleRef::make(RuleLayer::SgIngress, 0, 0).valid() && RuleRef::nacl(RuleLayer::NaclIngress, 0).valid(),
+              "layer bits keep every ref non-zero");
+// The loader's limits (ruleset/limits.hpp) fit the reference: every group and rule the
+// loader accepts has a RuleRef; NACL entries are bounded in all by the slot width.
 static_assert(kMaxSecurityGroups <= RuleRef::kMaxSgTable + 1 && kMaxSgRulesPerDirection <= RuleRef::kMaxSgIndex + 1);
-static_assert(kMaxNetworkAcls <= RuleRef::kMaxNaclTable + 1 && 2 * kMaxNaclEntriesPerDirection <= RuleRef::kMaxNaclIndex + 1);
+static_assert(kMaxNaclEntriesInNetwork + 2 * kMaxNetworkAcls <= RuleRef::kMaxNaclSlot + 1);
 
 // The AWS object a RuleRef names. `str()` gives the form decisions print (docs/interface.md):
 // `acl-ID:ingress:NUMBER` / `acl-ID:egress:*` for NACLs and

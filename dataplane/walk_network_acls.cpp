@@ -29,15 +29,14 @@ bool Pipeline::Impl::nacl_check(Ctx& c, uint32_t subnet, bool egress, const Pack
         if (!pre.nacl(acl, k, nv)) acl.classify_nacl(std::span<const AclKey6>(&k, 1), std::span<NaclVerdict>(&nv, 1));
     }
     ++counters.classifications;
-    if (nv.rule.is_star() || !nv.rule.valid()) return drop(c, layer, R(Reason::DefaultDeny), t->sym_nacl_star[egress][acl_idx]);
+    if (!nv.rule.valid() || acl.nacl_is_star(nv.rule)) return drop(c, layer, R(Reason::DefaultDeny), t->sym_nacl_star[egress][acl_idx]);
     const uint32_t* rs_sym = t->rule_sym.find(nv.rule.raw);
     uint32_t rule = rs_sym ? *rs_sym : 0;
     if (nv.allow) {
         path(c, rule);
         return true;
     }
-    bool dflt = t->nacl_default_deny[t->nacl_entry_base[acl_idx] + nv.rule.index()];
-    return drop(c, layer, R(dflt ? Reason::DefaultDeny : Reason::DenyRule), rule);
+    return drop(c, layer, R(acl.nacl_is_default_deny(nv.rule) ? Reason::DefaultDeny : Reason::DenyRule), rule);
 }
 
 } // namespace vpcfw

@@ -12,16 +12,19 @@
 namespace vpcfw {
 
 // X(constant, key, value, what the limit counts). Why each value: the compiled reference
-// of a rule is 32 bits (layer 3, then table and index bits, dataplane/rule_ref.hpp); a
-// security group gets 15 + 14 bits, a NACL 12 + 17 bits, so that both directions of a NACL
-// hold every rule number AWS allows.
+// of a rule is 32 bits (layer 3, then 29 bits, dataplane/rule_ref.hpp): a security group
+// gets 15 + 14 bits; a NACL entry is a slot of one side table shared by every NACL (29
+// bits), so both directions of a NACL hold every rule number AWS allows and the number of
+// NACLs is bounded by the rte_acl key's 16-bit NACL field.
 #define VPCFW_LIST_LIMITS(X)                                                                \
     X(kMaxSecurityGroups, security_groups, 32767, "security groups in one network")         \
     X(kMaxSgRulesPerDirection, sg_rules_per_direction, 16382,                               \
       "rules in one direction of one security group")                                       \
-    X(kMaxNetworkAcls, network_acls, 4095, "network ACLs in one network")                   \
+    X(kMaxNetworkAcls, network_acls, 65535, "network ACLs in one network")                  \
     X(kMaxNaclEntriesPerDirection, nacl_entries_per_direction, 32768,                       \
-      "entries in one direction of one network ACL (rule numbers 1-32766 and the two *)")
+      "entries in one direction of one network ACL (rule numbers 1-32766 and the two *)")   \
+    X(kMaxNaclEntriesInNetwork, nacl_entries_in_network, 100000000,                         \
+      "entries of all network ACLs in one network")
 
 #define VPCFW_X(constant, key, value, what) inline constexpr size_t constant = value;
 VPCFW_LIST_LIMITS(VPCFW_X)

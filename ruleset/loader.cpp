@@ -207,13 +207,18 @@ void check_limits(const Table<SecurityGroup>& security_groups_, const Table<Netw
         if (g.egress.size() > kMaxSgRulesPerDirection)
             over(security_groups_.vpc[i], g.id, g.egress.size(), kMaxSgRulesPerDirection, "outbound rules");
     }
+    size_t allEntries = 0;
     for (size_t i = 0; i < network_acls_.items.size(); ++i) {
         const NetworkAcl& a = network_acls_.items[i];
         size_t n[2] = {0, 0};
         for (const NaclEntry& e : a.entries) ++n[e.egress ? 1 : 0];
         if (n[0] > kMaxNaclEntriesPerDirection) over(network_acls_.vpc[i], a.id, n[0], kMaxNaclEntriesPerDirection, "inbound entries");
         if (n[1] > kMaxNaclEntriesPerDirection) over(network_acls_.vpc[i], a.id, n[1], kMaxNaclEntriesPerDirection, "outbound entries");
+        allEntries += a.entries.size();
     }
+    if (allEntries > kMaxNaclEntriesInNetwork)
+        fail(file_, "", std::to_string(allEntries) + " network ACL entries, over vpcfw's limit of " +
+                            std::to_string(kMaxNaclEntriesInNetwork) + " in one network (ruleset/limits.hpp)");
 }
 
 } // namespace

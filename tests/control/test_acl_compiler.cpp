@@ -145,6 +145,31 @@ bool nacl_entry_matches(const NaclEntry& n, const Packet& p, const IpAddr& remot
     return n.cidr.contains(remote);
 }
 
+// The NACL side-table layout of rule_ref.hpp, written out independently of AclTables: each
+// NACL's entries in order, then its ingress and egress `*`.
+uint32_t nacl_base(const Network& net, Idx acl) {
+    uint32_t b = 0;
+    for (Idx a = 0; a < acl; ++a) b += static_cast<uint32_t>(net.network_acls[a].entries.size() + 2);
+    return b;
+}
+RuleRef nacl_star_ref(const Network& net, Idx acl, bool egress) {
+    return RuleRef::nacl(egress ? RuleLayer::NaclEgress : RuleLayer::NaclIngress,
+                         nacl_base(net, acl) + static_cast<uint32_t>(net.network_acls[acl].entries.size()) + (egress ? 1 : 0));
+}
+// The NACL and the position in it of a slot (a position past the entries is a `*`).
+std::pair<Idx, uint32_t> nacl_of_slot(const Network& net, uint32_t slot) {
+    for (Idx a = 0; a < net.network_acls.size(); ++a) {
+        uint32_t n = static_cast<uint32_t>(net.network_acls[a].entries.size() + 2);
+        if (slot < n) return {a, slot};
+        slot -= n;
+    }
+    return {kNone, 0};
+}
+bool is_star(const Network& net, RuleRef ref) {
+    auto [a, i] = nacl_of_slot(net, ref.slot());
+    return a != kNone && i >= net.network_acls[a].entries.size();
+}
+
 NaclVerdict linear_nacl(const Network& net, Idx acl, bool egress, const Packet& p) {
     const NetworkAcl& n = net.network_acls[acl];
     const IpAddr& remote = egress ? p.dst : p.src;
@@ -152,9 +177,9 @@ NaclVerdict linear_nacl(const Network& net, Idx acl, bool egress, const Packet& 
     for (uint32_t i = 0; i < n.entries.size(); ++i) {
         const NaclEntry& en = n.entries[i];
         if (en.egress != egress) continue;
-        if (nacl_entry_matches(en, p, remote)) return {RuleRef::make(layer, acl, i), en.allow};
+        if (nacl_entry_matches(en, p, remote)) return {RuleRef::nacl(layer, nacl_base(net, acl) + i), en.allow};
     }
-    return {RuleRef::make(layer, acl, RuleRef::kStarIndex), false};
+    return {nacl_star_ref(net, acl, egress), false};
 }
 
 // The deciding rule's name as the reference evaluator prints it.
@@ -162,9 +187,10 @@ std::string reference_rule_name(const Network& net, RuleRef ref) {
     bool egress = rule_layer_is_egress(ref.layer());
     std::string dir = egress ? ":egress:" : ":ingress:";
     if (rule_layer_is_nacl(ref.layer())) {
-        const NetworkAcl& n = net.network_acls[ref.table()];
-        if (ref.is_star()) return n.id + dir + "*";
-        const NaclEntry& en = n.entries[ref.index()];
+        auto [a, i] = nacl_of_slot(net, ref.slot());
+        const NetworkAcl& n = net.network_acls[a];
+        if (i >= n.entries.size()) return n.id + dir + "*";
+        const NaclEntry& en = n.entries[i];
         return n.id + dir + (en.is_default_deny() ? "*" : std::to_string(en.rule_number));
     }
     const SecurityGroup& g = net.security_groups[ref.table()];
@@ -377,23 +403,17 @@ Network small_network() {
 // ---- unit tests -----------------------------------------------------------------------------
 
 TEST(RuleRef, PacksLayerTableIndex) {
-    RuleRef r = RuleRef::make(RuleLayer::NaclEgress, 1234, 567);
+    RuleRef r = RuleRef::nacl(RuleLayer::NaclEgress, 123456789);
     EXPECT_EQ(r.layer(), RuleLayer::NaclEgress);
-    EXPECT_EQ(r.table(), 1234u);
-    EXPECT_EQ(r.index(), 567u);
+    EXPECT_EQ(r.slot(), 123456789u);
     EXPECT_TRUE(r.valid());
-    EXPECT_FALSE(r.is_star());
-    RuleRef star = RuleRef::make(RuleLayer::NaclIngress, RuleRef::kMaxNaclTable, RuleRef::kStarIndex);
-    EXPECT_TRUE(star.is_star());
-    EXPECT_EQ(star.table(), RuleRef::kMaxNaclTable);
     EXPECT_FALSE(RuleRef{}.valid());
-    EXPECT_FALSE(RuleRef::make(RuleLayer::SgIngress, 0, RuleRef::kStarIndex).is_star());
-    // A NACL entry past 2 x 32,766 (both directions, every rule number) keeps its index;
-    // a group keeps its 15-bit table number.
-    RuleRef last = RuleRef::make(RuleLayer::NaclEgress, RuleRef::kMaxNaclTable, 65535);
-    EXPECT_EQ(last.index(), 65535u);
-    EXPECT_EQ(last.table(), RuleRef::kMaxNaclTable);
-    EXPECT_FALSE(last.is_star());
+    EXPECT_TRUE(RuleRef::nacl(RuleLayer::NaclIngress, 0).valid());
+    // The last slot keeps its layer.
+    RuleRef last = RuleRef::nacl(RuleLayer::NaclIngress, RuleRef::kMaxNaclSlot);
+    EXPECT_EQ(last.slot(), RuleRef::kMaxNaclSlot);
+    EXPECT_EQ(last.layer(), RuleLayer::NaclIngress);
+    // A group keeps its 15-bit table number.
     RuleRef sg = RuleRef::make(RuleLayer::SgEgress, RuleRef::kMaxSgTable, RuleRef::kMaxSgIndex);
     EXPECT_EQ(sg.table(), RuleRef::kMaxSgTable);
     EXPECT_EQ(sg.index(), RuleRef::kMaxSgIndex);
@@ -436,7 +456,7 @@ TEST(AclCompiler, EmptyNetworkCompilesAndEverythingMisses) {
     Packet p = packet(6, "10.0.0.1", "10.0.0.2", 80);
     NaclVerdict nv = compiled_nacl(**t, 0, false, p);
     EXPECT_FALSE(nv.allow);
-    EXPECT_TRUE(nv.rule.is_star());
+    EXPECT_FALSE(nv.rule.valid());   // no NACL 0 in this version: no slot at all
     EXPECT_FALSE(compiled_sg(**t, 0, true, p).admit);
     EXPECT_EQ((*t)->remote_set(ip("10.0.0.1")), 0);
     EXPECT_EQ((*t)->rule_source(nv.rule), nullptr);  // no NACL 0 in this version
@@ -925,7 +945,7 @@ TEST(AclDifferential, RandomNetworksEveryAlgorithm) {
                 q.want_nacl = linear_nacl(net, q.table, q.egress, q.p);
                 ++nacl_q;
                 nacl_allow += q.want_nacl.allow;
-                nacl_star += q.want_nacl.rule.is_star();
+                nacl_star += is_star(net, q.want_nacl.rule);
             } else {
                 q.table = static_cast<Idx>(gen.uni(0, static_cast<int>(net.enis.size()) - 1));
                 q.want_sg = linear_sg(net, q.table, q.egress, q.p);
@@ -1054,7 +1074,7 @@ TEST(AclClassBench, RuleSetsAsNaclsMatchLinearModel) {
         }
         ASSERT_GT(qs.size(), 1000u) << name;
         size_t hits = 0;
-        for (const auto& q : qs) hits += !q.want_nacl.rule.is_star();
+        for (const auto& q : qs) hits += !is_star(net, q.want_nacl.rule);
         EXPECT_GT(hits, qs.size() / 4) << name << ": the trace should hit rules";
         for (AclAlgorithm a : algs) {
             ASSERT_TRUE(AclCompiler::select_algorithm(**t, a).ok());

@@ -96,6 +96,41 @@ TEST(Limits, NaclWithEveryRuleNumberInBothEvaluators) {
     fs::remove(scPath);
 }
 
+// More NACLs than a per-NACL table number once allowed (4,095): 5,000 NACLs ahead of the
+// one in use, so its entries sit at high side-table slots (dataplane/rule_ref.hpp); both
+// evaluators agree and name its rules.
+TEST(Limits, FiveThousandNaclsInBothEvaluators) {
+    json net = base_network();
+    json& used = acl(net, "acl-0nweb0001");
+    used["Entries"] = full_entries(100);
+    std::string vpc = used["VpcId"];
+    json all = json::array();
+    for (int i = 0; i < 5000; ++i) {
+        char id[32];
+        std::snprintf(id, sizeof id, "acl-0extra%07d", i);
+        all.push_back({{"NetworkAclId", id}, {"VpcId", vpc}, {"IsDefault", false}, {"Associations", json::array()},
+                       {"Entries", json::array({entry(100, false, true, "0.0.0.0/0", 443, 443),
+                                                entry(100, true, true, "0.0.0.0/0", 0, 65535)})}});
+    }
+    for (const json& a : net["NetworkAcls"]) all.push_back(a);
+    net["NetworkAcls"] = all;
+    json steps = json::array({
+        {{"at", 0}, {"from", "internet"}, {"packet", "tcp 203.0.113.5:51000 -> 203.0.113.30:443 flags=S"},
+         {"expect", {{"action", "ACCEPT"}, {"to", "eni-0nweb0001"}}}},
+        {{"at", 1}, {"from", "internet"}, {"packet", "tcp 198.18.0.1:51002 -> 203.0.113.30:443 flags=S"},
+         {"expect", {{"action", "DROP"}, {"layer", "nacl-ingress"}, {"rule", "acl-0nweb0001:ingress:1"}, {"reason", "deny-rule"}}}},
+        {{"at", 2}, {"from", "internet"}, {"packet", "udp 203.0.113.5:51003 -> 203.0.113.30:443"},
+         {"expect", {{"action", "DROP"}, {"layer", "nacl-ingress"}, {"rule", "acl-0nweb0001:ingress:*"}}}},
+    });
+    fs::path scPath = temp("nacl-many.json");
+    std::ofstream(scPath) << json{{"name", "5,000 NACLs"}, {"network", net}, {"steps", steps}}.dump();
+    auto r = run_scenario_file(scPath.string());   // the reference and the compiled pipeline, step by step
+    ASSERT_TRUE(r) << r.error().str();
+    ASSERT_EQ(r->steps.size(), 3u);
+    for (const auto& s : r->steps) EXPECT_TRUE(s.pass) << "step " << s.step << ": " << s.message << "\n  got " << s.got.dump();
+    fs::remove(scPath);
+}
+
 TEST(Limits, PastALimitTheLoaderRefusesNamingFileObjectAndLimit) {
     // One NACL direction with kMaxNaclEntriesPerDirection + 1 entries.
     json net = base_network();
