@@ -97,7 +97,7 @@ int cmd_compile(const std::vector<std::string>& args, std::ostream& out, std::os
     auto rs = compile_ruleset(*net, Settings{}, opt);
     if (!rs) {
         err << "vpcfw compile: " << rs.error().str() << "\n";
-        return 3;
+        return rs.error().exit_code();
     }
     const CompileStats& s = (*rs)->stats();
     const Network& n = *net;

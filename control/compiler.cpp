@@ -57,6 +57,23 @@ struct Candidate {
     std::string pl;
 };
 
+// Why an rte_fib could not be created. Out of memory zones is a property of the input (one
+// table per route table, TGW route table and family; DPDK 22.11 has RTE_MAX_MEMZONE 2,560
+// zones and a table takes 3): exit 2, naming the limit.
+Error fib_create_error(const char* kind) {
+    int e = rte_errno;
+    Error err = make_error(std::string(kind) + " failed: " + rte_strerror(e));
+    err.kind = ErrorKind::Runtime;
+    if (e == ENOSPC || e == ENOMEM) {
+        err.message = std::string("DPDK cannot create another ") + kind + " table (" + rte_strerror(e) +
+                      "): one process holds about 850 (RTE_MAX_MEMZONE " + std::to_string(RTE_MAX_MEMZONE) +
+                      " memory zones, 3 per table), and the compiled engine needs one per route table, TGW route "
+                      "table and address family; `--engine reference` has no such limit";
+        err.kind = ErrorKind::Input;
+    }
+    return err;
+}
+
 template <typename Nh>
 Status build_fib(CompiledFib<Nh>& out, const std::vector<std::pair<Cidr, uint32_t>>& entries) {
     size_t n4 = 0, n6 = 0;
@@ -68,7 +85,7 @@ Status build_fib(CompiledFib<Nh>& out, const std::vector<std::pair<Cidr, uint32_
         conf.max_routes = static_cast<int>(n4 + 8);
         conf.rib_ext_sz = 0;
         out.fib4 = rte_fib_create(unique_name("fib").c_str(), SOCKET_ID_ANY, &conf);
-        if (!out.fib4) return make_error(std::string("rte_fib_create failed: ") + rte_strerror(rte_errno));
+        if (!out.fib4) return fib_create_error("rte_fib");
     }
     if (n6) {
         rte_fib6_conf conf{};
@@ -77,7 +94,7 @@ Status build_fib(CompiledFib<Nh>& out, const std::vector<std::pair<Cidr, uint32_
         conf.max_routes = static_cast<int>(n6 + 8);
         conf.rib_ext_sz = 0;
         out.fib6 = rte_fib6_create(unique_name("fib6").c_str(), SOCKET_ID_ANY, &conf);
-        if (!out.fib6) return make_error(std::string("rte_fib6_create failed: ") + rte_strerror(rte_errno));
+        if (!out.fib6) return fib_create_error("rte_fib6");
     }
     for (const auto& [cidr, nh] : entries) {
         int rc;
@@ -585,7 +602,11 @@ struct Builder {
                 out.nh.push_back(nh);
                 (c.family() == Family::V4 ? stats.routes4 : stats.routes6)++;
             }
-            if (auto s = build_fib(out, entries); !s) return s;
+            if (auto s = build_fib(out, entries); !s) {
+                Error e = s.error();
+                e.message = "route table " + rt.id + " (" + std::to_string(net.route_tables.size()) + " in the network): " + e.message;
+                return e;
+            }
         }
         stats.route_tables = static_cast<uint32_t>(net.route_tables.size());
         stats.route_build_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

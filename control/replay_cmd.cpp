@@ -155,7 +155,7 @@ int cmd_replay(const std::vector<std::string>& args, std::ostream& out, std::ost
             auto rs = compile_ruleset(*net, opt.settings);
             if (!rs) {
                 err << "vpcfw replay: compiling the network: " << rs.error().str() << "\n";
-                return kExitRuntime;
+                return rs.error().exit_code();
             }
             opt.compiled = *rs;
         }
