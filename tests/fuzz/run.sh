@@ -74,14 +74,14 @@ for t in "${TARGETS[@]}"; do
     case $t in
         loader|packet) ;;
         scenario)
-            if [ ! -f "$BUILD/control/libvpcfw_control_acl.a" ] || ! pkg-config --exists libdpdk; then
-                echo "run.sh: scenario target skipped: no $BUILD/control/libvpcfw_control_acl.a or no DPDK" >&2
+            if [ ! -f "$BUILD/control/libvpcfw_compiler.a" ] || ! pkg-config --exists libdpdk; then
+                echo "run.sh: scenario target skipped: no $BUILD/control/libvpcfw_compiler.a or no DPDK" >&2
                 continue
             fi
             # shellcheck disable=SC2207
             extra=("$(compile "$ROOT/control/scenario.cpp" required $(pkg-config --cflags libdpdk))") || exit 2
-            libs=("$BUILD/control/libvpcfw_control_acl.a" "$BUILD/dataplane/libvpcfw_dataplane_acl.a"
-                  "$BUILD/dataplane/libvpcfw_dataplane.a" "$OUT/libruleset_fuzz.a" $(pkg-config --libs libdpdk))
+            libs=("$BUILD/control/libvpcfw_compiler.a" "$BUILD/dataplane/libvpcfw_pipeline.a"
+                  "$BUILD/dataplane/libvpcfw_parse.a" "$OUT/libruleset_fuzz.a" $(pkg-config --libs libdpdk))
             flags=(-DVPCFW_SOURCE_DIR="\"$ROOT\"" $(pkg-config --cflags libdpdk)) ;;
         control) extra=("$(compile "$ROOT/control/control_socket.cpp" required)") || exit 2 ;;
         pcap) extra=("$(compile "$ROOT/pcap/reader.cpp" required)" "$(compile "$ROOT/pcap/capture_stream.cpp" required)") || exit 2
