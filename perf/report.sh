@@ -130,7 +130,8 @@ r3() { jq -r "$1" "$2"; }
     echo
     echo "## Connection table at its limit (SYN flood; --capacity 65536 per worker, 10k warm flows)"
     echo
-    jq -r '.conntrack_limit | if .reached then "First refusal after \(.seconds_to_refusal*100|round/100) s of flood; VmRSS \(.rss_at_limit_bytes/1048576*10|round/10) MiB at the limit, \(.rss_after_bytes/1048576*10|round/10) MiB after the flood and established-at-limit cases." else "Limit not reached in \(.bound_seconds) s of flood." end' "$work/ct.json"
+    jq -r '([.cases[] | select(.name != "flood" and .name != "established-at-limit") | .conntrack_full] | add) as $before |
+        .conntrack_limit | if .reached then "First refusal after \(.seconds_to_refusal*100|round/100) s of flood\(if $before > 0 then " (the cases before it had already filled the table: \($before) refusals)" else "" end); VmRSS \(.rss_at_limit_bytes/1048576*10|round/10) MiB at the limit, \(.rss_after_bytes/1048576*10|round/10) MiB after the flood and established-at-limit cases." else "Limit not reached in \(.bound_seconds) s of flood." end' "$work/ct.json"
     echo
     echo "| case | packets | Mpps | conntrack_full | drops by layer | accepted % |"
     echo "|---|---|---|---|---|---|"

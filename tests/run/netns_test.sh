@@ -49,29 +49,9 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 fails=0
-pass() { echo "ok   - $*"; }
-fail() { echo "FAIL - $*"; fails=$((fails + 1)); }
+. "$(dirname "$(realpath "$0")")/lab_hosts.sh"   # pass, fail, host
 expect_ok() { local what=$1; shift; if out=$("$@" 2>&1); then pass "$what"; else fail "$what: $out"; fi; }
 expect_fail() { local what=$1; shift; if out=$("$@" 2>&1); then fail "$what (it worked: $out)"; else pass "$what"; fi; }
-
-# host NAMESPACE IFACE MAC ADDR/LEN ROUTE...: a namespace with one veth end configured as an ENI.
-host() {
-    local ns=$1 ifc=$2 mac=$3 addr=$4; shift 4
-    ip netns add "$ns" || exit 1
-    ip link add "$ifc" type veth peer name eth0 netns "$ns" || exit 1
-    ip netns exec "$ns" ip link set lo up
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-    ip netns exec "$ns" ip link set eth0 address "$mac"
-    ip netns exec "$ns" ip addr add "$addr" dev eth0
-    ip netns exec "$ns" ip link set eth0 up
-    # af_packet sees frames as the kernel hands them over: no checksum or segmentation
-    # offload, so what vpcfw forwards is a complete, valid frame.
-    ip netns exec "$ns" ethtool -K eth0 tx off tso off gso off gro off >/dev/null 2>&1
-    ethtool -K "$ifc" tx off tso off gso off gro off >/dev/null 2>&1
-    sysctl -qw "net.ipv6.conf.$ifc.disable_ipv6=1"
-    ip link set "$ifc" up
-    while [ $# -gt 0 ]; do ip netns exec "$ns" ip route add $1 || exit 1; shift; done
-}
 
 host "$NS_WEB" "$IF_WEB" 02:00:0a:00:01:0a 10.0.1.10/24 "default via 10.0.1.1"
 host "$NS_APP" "$IF_APP" 02:00:0a:00:02:14 10.0.2.20/24 "default via 10.0.2.1"
