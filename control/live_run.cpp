@@ -168,7 +168,10 @@ Status LiveRun::setup(const std::vector<std::string>& eal_given) {
     shared_.shard = shard_by_sharder;
     shared_.shard_ctx = &sharder_slot_;
     shared_.settings = settings_;
-    shared_.capacity = opt_.capacity;
+    // --capacity is the connection table's total: each worker holds its share of it, so the
+    // table's size does not grow with the worker count (docs/run.md).
+    shared_.capacity = std::max<size_t>(1, (opt_.capacity + opt_.workers - 1) / std::max(1u, opt_.workers));
+    shared_.settings.conntrack_table_capacity = opt_.capacity;
     shared_.log = logging;
     shared_.busy_poll = opt_.busy_poll;
     for (size_t p = 0; p < topo_.ports.size(); ++p) shared_.learned.push_back(std::make_unique<MacTable>());

@@ -102,7 +102,7 @@ int cmd_run(const std::vector<std::string>& all, std::ostream& out, std::ostream
         ("control-max-request", po::value<size_t>(&opt.control_limits.max_request)->default_value(size_t{16} << 20),
          "largest control request in bytes (16 MiB); longer ones are refused")
         ("metrics-port", po::value<int>(&opt.metrics_port)->default_value(0), "serve Prometheus metrics on 127.0.0.1:PORT")
-        ("capacity", po::value<size_t>(&opt.capacity)->default_value(1u << 18), "state entries per worker (connections, NAT mappings)")
+        ("capacity", po::value<size_t>(&opt.capacity)->default_value(1u << 18), "connection-table entries, all workers together (each worker holds its share; NAT and other state tables are sized from it)")
         ("duration", po::value<double>(&opt.duration)->default_value(0), "stop after S seconds (0: on SIGINT/SIGTERM)")
         ("busy-poll", "never sleep when idle (lowest latency; a full core per worker)")
         ("log-format", po::value<std::string>(&log_format)->default_value("text"),

@@ -27,6 +27,8 @@ namespace vpcfw {
     X(classifications, Counter, "rte_acl lookups done")                                    \
     X(conntrack_full, Counter, "new flows refused because the connection table was full")  \
     X(conntrack_reclaimed, Counter, "expired connection-tracking entries removed")          \
+    X(conntrack_emergencies, Counter, "times the connection table entered emergency mode")  \
+    X(conntrack_emergency, Gauge, "workers whose connection table is in emergency mode")        \
     X(conntrack_entries, Gauge, "live connection-tracking entries")                        \
     X(nat_mappings, Gauge, "live NAT gateway mappings")                                    \
     X(ruleset_version, Version, "ruleset version in use")

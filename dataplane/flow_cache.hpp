@@ -188,6 +188,8 @@ public:
 
     // The commit of one connection entry a hit applies (the walk's commit_ct).
     static void touch(StateTables& s, const CtKey& k, CtEntry& x, bool egress, uint8_t flags, double now) {
+        // Only RST or a second FIN can shorten the timeout (a new timer); read it only then.
+        double before = (k.proto == 6 && (flags & (kTcpRst | kTcpFin))) ? s.ct_timeout(k, x) : 0;
         x.last_seen = now;
         bool fromOpener = egress == x.opened_by_local;
         if (egress) ++x.pkts_out; else ++x.pkts_in;
@@ -197,7 +199,7 @@ public:
             if (flags & kTcpRst) x.rst = true;
             if (flags & kTcpFin) (egress ? x.fin_local : x.fin_remote) = true;
         }
-        s.note_expiry(k, x);
+        s.ct_timer(k, x, before);
     }
 
 private:

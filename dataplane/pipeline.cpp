@@ -55,15 +55,16 @@ ParsedPacket parsed_from_packet(const Packet& p, OriginSpec origin, double ts) {
 }
 
 void Pipeline::Impl::set_ruleset(const CompiledRuleset* r) {
+    // What expired under the old timeouts is gone before the new ones apply (a longer
+    // timeout does not bring an expired entry back; the reference's apply does the same).
+    if (t && conntrack.size()) ct_reclaim_due(clock);
     rs = r;
     t = r ? &r->impl() : nullptr;
     counters.ruleset_version = r ? r->version() : 0;
     if (!r) return;
-    if (ct_count.size() < t->enis.size()) {
-        ct_count.resize(t->enis.size(), 0);
-        ct_next_expiry.resize(t->enis.size(), kNever);
-    }
-    forget_expiry_bounds();
+    if (ct_count.size() < t->enis.size()) ct_count.resize(t->enis.size(), 0);
+    // Per-ENI timeouts may have changed: every timer at its entry's expiry under them.
+    if (conntrack.size()) ct_rebuild_timers();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -129,8 +130,13 @@ void Pipeline::Impl::run_burst(const ParsedPacket* burst, size_t n, const Verdic
         else ++k.dropped[static_cast<unsigned>(v->layer)];
         if (burst[i].reason != ParseReason::Ok) ++k.parse_errors[static_cast<unsigned>(burst[i].reason)];
     }
+    // Expired connection entries go a little after every burst, whatever the table's fill
+    // (at most a few timers per packet; ct_reclaim_due catches up where a count matters).
+    if (rs) ct_reclaim_some(4 * n + 16);
     counters.conntrack_entries = conntrack.size();
     counters.conntrack_reclaimed = reclaimed;
+    counters.conntrack_emergencies = emergencies;
+    counters.conntrack_emergency = ct_emergency;
     counters.nat_mappings = nat_out.size();
 }
 

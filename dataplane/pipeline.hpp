@@ -74,8 +74,9 @@ struct NatMappingInfo {
 
 class Pipeline {
 public:
-    // `capacity` bounds every state table of this worker (entries).
-    explicit Pipeline(const Settings& settings, size_t capacity = 1u << 20);
+    // `capacity`: this worker's connection table (entries; 0 = settings'
+    // conntrack_table_capacity, which it replaces); the other state tables are sized from it.
+    explicit Pipeline(const Settings& settings, size_t capacity = 0);
     ~Pipeline();
     Pipeline(const Pipeline&) = delete;
     Pipeline& operator=(const Pipeline&) = delete;

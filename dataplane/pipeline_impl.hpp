@@ -37,7 +37,7 @@ struct Pipeline::Impl : StateTables {
     ParsedPacket parsed[kMaxBurst];
     Verdict walked[kMaxBurst];
 
-    Impl(const Settings& s, size_t capacity) : StateTables(s, capacity) { cache.reset(capacity / 2 + 16); }
+    Impl(const Settings& s, size_t capacity) : StateTables(s, capacity) { cache.reset(cfg.conntrack_table_capacity / 2 + 16); }
     // Room for every insert a burst of n packets can make (the cache's and the state's).
     void reserve_for_burst(size_t n) {
         if (rs) cache.begin_burst(n, rs->version());

@@ -3,17 +3,20 @@
 // view, by inside end, count per destination, idle TCP; §7), egress-only IGW flows, TGW
 // appliance-mode AZs (§8) and first fragments (§11); their key builders; the changes a walk
 // makes pending until its packet is accepted (PendingState); and StateTables, the
-// fixed-capacity FlatMaps that hold them with their expiry rules (lazy: liveness checked
-// on every use; at capacity, a sweep guarded by a per-ENI bound on the earliest expiry);
+// fixed-capacity FlatMaps that hold them with their expiry rules (liveness checked on every
+// use; connection entries also reclaimed by their timers, a little after every burst and
+// exactly where a count must be a count of live entries; emergency mode at capacity);
 // and the replay clock. Internal to the pipeline's translation units; the types live in
 // vpcfw::pipeline_detail (the reference evaluator has its own of the same names).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
 #include "dataplane/compiled_impl.hpp"
+#include "dataplane/expiry_wheel.hpp"
 #include "dataplane/flat_map.hpp"
 #include "ruleset/packet.hpp"
 #include "ruleset/settings.hpp"
@@ -40,6 +43,7 @@ struct CtEntry {
     double last_seen;
     uint32_t pkts_out, pkts_in;
     bool opened_by_local, seen_reply, established, fin_local, fin_remote, rst;
+    uint32_t timer;   // its timer in StateTables::ct_timers (0: none yet)
     // The flow cache reaches this entry by its slot and checks this tag (flow_cache.hpp):
     // 0 until a cache entry refers to it, then unique among live entries (24 bits).
     uint32_t cache_tag;
@@ -191,15 +195,7 @@ struct StateTables {
     const CompiledRuleset::Impl* t = nullptr;    // the version in use (per-ENI timeouts)
 
     FlatMap<CtKey, CtEntry> conntrack;
-    std::vector<uint32_t> ct_count;              // live entries per ENI
-    // Per ENI, a time before which none of its entries expires (a lower bound of every
-    // entry's last_seen + timeout; exact right after a sweep). A sweep of an ENI at its
-    // capacity runs only when the clock has passed it, so a flood that keeps a full table
-    // refused costs O(1) per packet instead of a scan of the table per packet. The same
-    // entries are reclaimed as by an unconditional sweep: none could have expired before.
-    std::vector<double> ct_next_expiry;
-    double ct_next_expiry_any = kNever;          // the least of ct_next_expiry
-    static constexpr double kNever = 1e300;
+    std::vector<uint32_t> ct_count;              // entries per ENI (live after ct_reclaim_due)
     FlatMap<NatKey, NatEntry> nat_out;
     FlatMap<NatInsideKey, NatKey> nat_in;
     FlatMap<NatSeenKey, NatKey> nat_seen;
@@ -222,8 +218,12 @@ struct StateTables {
     // Tables start small and grow (between bursts, reserve_for_burst) up to their limits,
     // so a worker's memory follows the flows it has seen.
     static constexpr size_t kInitial = 4096;
-    StateTables(const Settings& s, size_t capacity) : cfg(s) {
-        conntrack.reset(capacity, kInitial);
+    // `capacity`: the connection table's (0: the settings'); the other tables are sized
+    // from it, never below 4096 entries.
+    StateTables(const Settings& s, size_t table) : cfg(s) {
+        if (table) cfg.conntrack_table_capacity = table;
+        conntrack.reset(cfg.conntrack_table_capacity, kInitial);
+        size_t capacity = std::max<size_t>(cfg.conntrack_table_capacity, 4096);
         nat_out.reset(capacity / 4 + 16, kInitial);
         nat_in.reset(capacity / 4 + 16, kInitial);
         nat_seen.reset(capacity / 4 + 16, kInitial);
@@ -232,12 +232,16 @@ struct StateTables {
         frags.reset(capacity / 16 + 16, kInitial);
         eigw.reset(capacity / 4 + 16, kInitial);
         appliance_az.reset(capacity / 16 + 16, kInitial);
+        ct_timers.reserve(kInitial);
     }
     // Room for every insert a burst of n packets can make (per packet at most the pending
     // arrays' sizes), so that nothing inside the burst allocates. Tables at their limit
     // stay there: inserts then fail as the walk expects (conntrack: table_full).
     void reserve_for_burst(size_t n) {
         conntrack.reserve(n * kMaxPendingCt);
+        // A timer per entry that may be created or shortened in the burst, and one per live
+        // entry for a rebuild (never more than one per entry).
+        ct_timers.reserve(conntrack.size() + 2 * n * kMaxPendingCt);
         nat_out.reserve(n * kMaxPendingNat);
         nat_in.reserve(n * kMaxPendingNat);
         nat_seen.reserve(n * kMaxPendingNat);
@@ -248,72 +252,104 @@ struct StateTables {
         appliance_az.reserve(n * kMaxPendingSmall);
     }
 
-    // ---- §4 connection tracking: timeouts, capacity per ENI, lazy expiry ------------------
-    double ct_timeout(const CtKey& k, const CtEntry& ce) const {
-        if (k.proto == 6) {
-            if (ce.rst || (ce.fin_local && ce.fin_remote) || !ce.established) return cfg.tcp_transitory_timeout;
-            return eni_timeouts(k.eni).tcp_established;
-        }
+    // ---- §4 connection tracking: timeouts, capacity, expiry ---------------------------------
+    // Emergency mode (CHOICE conntrack_emergency): entries other than established TCP
+    // connections and UDP streams expire after conntrack_emergency_timeout while the table
+    // is in it.
+    static bool emergency_eligible(const CtKey& k, const CtEntry& ce, const Settings& cfg) {
+        if (k.proto == 6) return ce.rst || (ce.fin_local && ce.fin_remote) || !ce.established;
         if (k.proto == 17) {
             uint32_t n = static_cast<uint32_t>(cfg.udp_stream_packets_each_way);
-            return (ce.pkts_out >= n && ce.pkts_in >= n) ? eni_timeouts(k.eni).udp_stream : eni_timeouts(k.eni).udp;
+            return !(ce.pkts_out >= n && ce.pkts_in >= n);
         }
-        if (k.proto == 1 || k.proto == 58) return cfg.icmp_timeout;
-        return cfg.other_timeout;
+        return true;
+    }
+    double ct_timeout(const CtKey& k, const CtEntry& ce) const { return ct_timeout(k, ce, ct_emergency); }
+    double ct_timeout(const CtKey& k, const CtEntry& ce, bool emergency) const {
+        double t;
+        if (k.proto == 6) {
+            if (ce.rst || (ce.fin_local && ce.fin_remote) || !ce.established) t = cfg.tcp_transitory_timeout;
+            else t = eni_timeouts(k.eni).tcp_established;
+        } else if (k.proto == 17) {
+            uint32_t n = static_cast<uint32_t>(cfg.udp_stream_packets_each_way);
+            t = (ce.pkts_out >= n && ce.pkts_in >= n) ? eni_timeouts(k.eni).udp_stream : eni_timeouts(k.eni).udp;
+        } else if (k.proto == 1 || k.proto == 58) {
+            t = cfg.icmp_timeout;
+        } else {
+            t = cfg.other_timeout;
+        }
+        if (emergency && emergency_eligible(k, ce, cfg)) t = std::min<double>(t, cfg.conntrack_emergency_timeout);
+        return t;
     }
     ConntrackTimeouts eni_timeouts(uint32_t eni) const {
         return eni < t->enis.size() ? t->enis[eni].timeouts : ConntrackTimeouts{};
     }
     uint32_t& count_of(uint32_t eni) {
-        if (eni >= ct_count.size()) {   // only after a new version grew the ENI list
-            ct_count.resize(eni + 1, 0);
-            ct_next_expiry.resize(eni + 1, kNever);
-        }
+        if (eni >= ct_count.size()) ct_count.resize(eni + 1, 0);   // only after a new version grew the ENI list
         return ct_count[eni];
     }
-    // After an entry was created or refreshed (its timeout may have shortened: FIN, RST).
-    // The bound is kept 1 ms early, so that rounding in last_seen + timeout never makes it
-    // later than the expiry test (now - last_seen > timeout) says.
+
+    // The timers (dataplane/expiry_wheel.hpp): every entry has one, at a time no later than
+    // its expiry less 1 ms (so that rounding in last_seen + timeout never makes it later
+    // than the expiry test, now - last_seen > timeout, says).
     static constexpr double kBoundMargin = 1e-3;
+    ExpiryWheel<CtKey> ct_timers;
     double expiry_bound(const CtKey& k, const CtEntry& e) const { return e.last_seen + ct_timeout(k, e) - kBoundMargin; }
-    void note_expiry(const CtKey& k, const CtEntry& e) {
-        count_of(k.eni);
-        double x = expiry_bound(k, e);
-        if (x < ct_next_expiry[k.eni]) ct_next_expiry[k.eni] = x;
-        if (x < ct_next_expiry_any) ct_next_expiry_any = x;
+    // After an entry was created or refreshed: a refresh moves its expiry later, and its
+    // timer then fires early and is re-filed; only a timeout that got shorter (FIN, RST)
+    // needs a timer of its own. `before`: the entry's timeout before the packet (0: new).
+    void ct_timer(const CtKey& k, CtEntry& e, double before) {
+        if (e.timer && ct_timeout(k, e) >= before) return;
+        if (uint32_t id = ct_timers.file(k, expiry_bound(k, e), clock)) e.timer = id;
     }
-    // A new version may shorten per-ENI timeouts: the bounds no longer hold until the next
-    // sweep of each ENI.
-    void forget_expiry_bounds() {
-        for (double& x : ct_next_expiry) x = -kNever;
-        ct_next_expiry_any = -kNever;
-    }
-    // Removes the expired entries of one ENI (eni = UINT32_MAX: of every ENI, when the
-    // table itself is at its limit), unless no entry can have expired yet.
-    void ct_sweep(uint32_t eni, double now) {
-        bool all = eni == UINT32_MAX;
-        if (!all) count_of(eni);
-        if (now <= (all ? ct_next_expiry_any : ct_next_expiry[eni])) return;
-        if (all) {
-            for (double& x : ct_next_expiry) x = kNever;
-        } else {
-            ct_next_expiry[eni] = kNever;
-        }
-        conntrack.sweep([&](const CtKey& k, const CtEntry& e) {
-            if (!all && k.eni != eni) return false;
-            count_of(k.eni);
-            if (now - e.last_seen <= ct_timeout(k, e)) {   // live: the test of ct_find
-                double x = expiry_bound(k, e);
-                if (x < ct_next_expiry[k.eni]) ct_next_expiry[k.eni] = x;
-                return false;
-            }
+    // ExpiryWheel's owner hook: the entry of a timer whose time has come.
+    bool process(const CtKey& k, uint32_t id, double now, double& at) {
+        CtEntry* e = conntrack.find(k);
+        if (!e || e->timer != id) return false;   // gone, or a newer timer stands for it
+        if (now - e->last_seen > ct_timeout(k, *e)) {
+            conntrack.erase(k);
             if (count_of(k.eni) > 0) --count_of(k.eni);
             ++reclaimed;
-            return true;
+            return false;
+        }
+        at = expiry_bound(k, *e);
+        return true;
+    }
+    // Every entry expired at `now` removed: the counts are then counts of live entries.
+    void ct_reclaim_due(double now) { ct_timers.due(*this, now); }
+    // Bounded work after each burst: the entries that expired in the ticks before the clock.
+    void ct_reclaim_some(size_t budget) { ct_timers.advance(*this, clock, budget); }
+    // Every entry's timer re-filed at its expiry under the timeouts in force now.
+    void ct_rebuild_timers() {
+        ct_timers.begin_rebuild();
+        conntrack.sweep([&](const CtKey& k, CtEntry& e) {
+            ct_timers.keep_timer(e.timer, expiry_bound(k, e));
+            return false;
         });
-        ct_next_expiry_any = kNever;
-        for (double x : ct_next_expiry)
-            if (x < ct_next_expiry_any) ct_next_expiry_any = x;
+        ct_timers.end_rebuild();
+    }
+
+    // Table capacity and emergency mode (docs/run.md, "Connection tracking at capacity";
+    // the reference's State::ct_admission): before an entry may be created, the live count
+    // of the table decides whether the table enters emergency mode (at 7/8 of its capacity)
+    // or leaves it (below 1/2). Entering re-files every timer under the shorter timeouts;
+    // leaving first removes what expired under them, so no expired entry comes back.
+    bool ct_emergency = false;
+    uint64_t emergencies = 0;   // times the table entered emergency mode
+    void ct_admission(double now) {
+        size_t cap = conntrack.limit();
+        size_t high = cap - cap / 8, low = cap / 2;
+        if (conntrack.size() >= high || ct_emergency) ct_reclaim_due(now);
+        if (!cfg.conntrack_emergency) return;
+        if (!ct_emergency && conntrack.size() >= high) {
+            ct_emergency = true;
+            ++emergencies;
+            ct_rebuild_timers();
+            ct_reclaim_due(now);
+        } else if (ct_emergency && conntrack.size() < low) {
+            ct_emergency = false;
+            ct_rebuild_timers();
+        }
     }
     uint64_t reclaimed = 0;   // expired entries removed (PipelineCounters::conntrack_reclaimed)
     // The next CtEntry::cache_tag. When 24 bits run out every tag is reset to 0 and the

@@ -115,11 +115,13 @@ bool Pipeline::Impl::sg_check(Ctx& c, uint32_t eniIdx, bool egress, const Packet
     if (tracked || errorAboutFlow) c.cacheable = false;
     bool mayCreate = !errorAboutFlow &&
                      !(p.is_icmp() && is_icmp_query(p.proto, p.icmp_type) && !is_icmp_request(p.proto, p.icmp_type));
-    if (tracked && mayCreate && count_of(eniIdx) >= cfg.conntrack_capacity_per_eni) ct_sweep(eniIdx, c.now);
-    if (tracked && mayCreate && conntrack.at_limit()) ct_sweep(UINT32_MAX, c.now);   // the worker's table (--capacity)
-    if (tracked && mayCreate && (count_of(eniIdx) >= cfg.conntrack_capacity_per_eni || conntrack.at_limit())) {
-        ++counters.conntrack_full;
-        return drop(c, Layer::Conntrack, R(Reason::TableFull));
+    if (tracked && mayCreate) {
+        ct_admission(c.now);
+        if (count_of(eniIdx) >= cfg.conntrack_capacity_per_eni) ct_reclaim_due(c.now);
+        if (count_of(eniIdx) >= cfg.conntrack_capacity_per_eni || conntrack.at_limit()) {
+            ++counters.conntrack_full;
+            return drop(c, Layer::Conntrack, R(Reason::TableFull));
+        }
     }
     path(c, t->sym_sg_pass[egress][sv.rule.table()]);
     if (const uint32_t* rs = t->rule_sym.find(sv.rule.raw)) sg_rule(c, *rs);
@@ -137,13 +139,16 @@ void Pipeline::Impl::commit_ct(Ctx& c) {
             if (!pc.create) continue;
             bool tracked = pc.tracked_by_rules || c.auto_tracked;
             if (!tracked) continue;
-            if (count_of(pc.key.eni) >= cfg.conntrack_capacity_per_eni) continue;
+            // At capacity, what has expired makes room first (as before a refusal).
+            if (count_of(pc.key.eni) >= cfg.conntrack_capacity_per_eni || conntrack.at_limit()) ct_reclaim_due(c.now);
+            if (count_of(pc.key.eni) >= cfg.conntrack_capacity_per_eni || conntrack.at_limit()) continue;
             CtEntry n = zeroed<CtEntry>();
             n.opened_by_local = pc.egress;
             ce = conntrack.insert(pc.key, n);
             if (!ce) continue;
             ++count_of(pc.key.eni);
         }
+        double before = ce->timer ? ct_timeout(pc.key, *ce) : 0;
         ce->last_seen = c.now;
         bool fromOpener = pc.egress == ce->opened_by_local;
         if (pc.egress) ++ce->pkts_out; else ++ce->pkts_in;
@@ -153,7 +158,7 @@ void Pipeline::Impl::commit_ct(Ctx& c) {
             if (pc.tcp_flags & kTcpRst) ce->rst = true;
             if (pc.tcp_flags & kTcpFin) (pc.egress ? ce->fin_local : ce->fin_remote) = true;
         }
-        note_expiry(pc.key, *ce);
+        ct_timer(pc.key, *ce, before);
     }
     if (c.last_sg_seen && c.auto_tracked) c.last_sg_tracked = true;
 }

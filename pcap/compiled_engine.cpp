@@ -8,9 +8,8 @@
 
 namespace vpcfw {
 
-CompiledReplayEngine::CompiledReplayEngine(std::shared_ptr<const CompiledRuleset> rs, const Settings& settings,
-                                           size_t capacity)
-    : rs_(std::move(rs)), pipe_(settings, capacity) {
+CompiledReplayEngine::CompiledReplayEngine(std::shared_ptr<const CompiledRuleset> rs, const Settings& settings)
+    : rs_(std::move(rs)), pipe_(settings) {
     pipe_.set_ruleset(rs_.get());
 }
 

@@ -13,10 +13,11 @@ namespace vpcfw {
 
 class CompiledReplayEngine final : public ReplayEngine {
 public:
-    CompiledReplayEngine(std::shared_ptr<const CompiledRuleset> rs, const Settings& settings, size_t capacity);
+    CompiledReplayEngine(std::shared_ptr<const CompiledRuleset> rs, const Settings& settings);
     void evaluate(const Frame* frames, const ParseResult* parsed, std::span<const uint32_t> which, Verdict* out) override;
     const Names& names() const override { return rs_->names(); }
     const PipelineCounters& counters() const { return pipe_.counters(); }
+    uint64_t conntrack_emergencies() const override { return pipe_.counters().conntrack_emergencies; }
 
 private:
     std::shared_ptr<const CompiledRuleset> rs_;

@@ -35,6 +35,8 @@ public:
     // The symbols the verdicts point into. Read by the driver's main thread only while no
     // evaluate() runs (names may grow during a burst).
     virtual const Names& names() const = 0;
+    // Times this worker's connection table entered emergency mode (docs/replay.md).
+    virtual uint64_t conntrack_emergencies() const = 0;
 };
 
 // An origin of docs/interface.md ("auto", an ENI id, "internet", a vgw-/pcx-/tgw-attach- id)
@@ -43,10 +45,13 @@ Result<OriginSpec> resolve_origin(const Network& net, std::string_view spec);
 // The origin back as text, as the reference evaluator takes it.
 std::string origin_text(const Network& net, const OriginSpec& o);
 
-// The engine of one worker. The compiled engine needs the ruleset compiled by the caller
-// (`compiled`; an error without it). Errors as values.
+// The engine of one of `workers` workers. The compiled engine needs the ruleset compiled by
+// the caller (`compiled`; an error without it). Each worker's connection table holds its
+// share of settings.conntrack_table_capacity and conntrack_capacity_per_eni (docs/replay.md,
+// "Workers and determinism").
+// Errors as values.
 Result<std::unique_ptr<ReplayEngine>> make_engine(EngineKind kind, const Network& net, const Settings& settings,
-                                                  unsigned worker,
+                                                  unsigned workers,
                                                   std::shared_ptr<const CompiledRuleset> compiled = nullptr);
 
 } // namespace vpcfw

@@ -76,11 +76,14 @@ void ReferenceReplayEngine::evaluate(const Frame* frames, const ParseResult* par
 }
 
 Result<std::unique_ptr<ReplayEngine>> make_engine(EngineKind kind, const Network& net, const Settings& settings,
-                                                  unsigned worker, std::shared_ptr<const CompiledRuleset> compiled) {
-    (void)worker;
-    if (kind == EngineKind::Reference) return std::unique_ptr<ReplayEngine>(new ReferenceReplayEngine(net, settings));
+                                                  unsigned workers, std::shared_ptr<const CompiledRuleset> compiled) {
+    Settings share = settings;
+    size_t n = std::max(1u, workers);
+    share.conntrack_table_capacity = std::max<size_t>(1, (settings.conntrack_table_capacity + n - 1) / n);
+    share.conntrack_capacity_per_eni = std::max<size_t>(1, (settings.conntrack_capacity_per_eni + n - 1) / n);
+    if (kind == EngineKind::Reference) return std::unique_ptr<ReplayEngine>(new ReferenceReplayEngine(net, share));
     if (!compiled) return make_error("the compiled engine needs a compiled ruleset (internal error)");
-    return std::unique_ptr<ReplayEngine>(new CompiledReplayEngine(std::move(compiled), settings, 1u << 20));
+    return std::unique_ptr<ReplayEngine>(new CompiledReplayEngine(std::move(compiled), share));
 }
 
 } // namespace vpcfw

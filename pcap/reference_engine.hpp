@@ -12,6 +12,7 @@ public:
     ReferenceReplayEngine(const Network& net, const Settings& settings);
     void evaluate(const Frame* frames, const ParseResult* parsed, std::span<const uint32_t> which, Verdict* out) override;
     const Names& names() const override { return names_; }
+    uint64_t conntrack_emergencies() const override { return ref_.conntrack_emergencies(); }
 
 private:
     ReferenceEvaluator ref_;

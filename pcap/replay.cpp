@@ -93,7 +93,7 @@ Result<ReplaySummary> run_replay(const Network& net, const ReplayOptions& opt, s
 
     std::vector<std::unique_ptr<ReplayEngine>> engines;
     for (unsigned w = 0; w < n; ++w) {
-        auto e = make_engine(opt.engine, net, opt.settings, w, opt.compiled);
+        auto e = make_engine(opt.engine, net, opt.settings, n, opt.compiled);
         if (!e) return usage_error(e.error().message);
         engines.push_back(std::move(*e));
     }
@@ -313,6 +313,10 @@ Result<ReplaySummary> run_replay(const Network& net, const ReplayOptions& opt, s
     for (const auto& [k, c] : sum.to) nameIds(k);
     for (const auto& [k, c] : sum.drop_rules) nameIds(k);
     for (const auto& [k, c] : sum.rule_hits) nameIds(k);
+    for (unsigned w = 0; w < n; ++w) sum.conntrack_emergencies += engines[w]->conntrack_emergencies();
+    if (auto it = sum.dropped_by_layer.find("conntrack"); it != sum.dropped_by_layer.end() && it->second)
+        sum.capacity_reached = true;
+    if (sum.conntrack_emergencies) sum.capacity_reached = true;
     if (flowLog) {
         flowLog->finish();
         sum.flow_log_records = flowLog->records();
@@ -382,6 +386,12 @@ void print_summary(const ReplaySummary& s, std::ostream& out) {
         out << "  top deciding rules of drops:\n";
         for (size_t i = 0; i < v.size() && i < 10; ++i) out << "    " << std::setw(8) << v[i].first << "  " << named(v[i].second) << "\n";
     }
+    if (s.conntrack_emergencies)
+        out << "  emergency " << std::setw(12) << s.conntrack_emergencies
+            << "   (connection table entered emergency mode: shorter timeouts, docs/replay.md)\n";
+    if (s.capacity_reached && s.workers > 1)
+        out << "  note: a connection table reached its capacity; each of the " << s.workers
+            << " workers holds 1/" << s.workers << " of it, so these decisions may differ from --workers 1 (= --engine reference)\n";
     if (s.truncated) out << "  truncated " << std::setw(12) << s.truncated << "   (snap length; evaluated as far as the headers reach)\n";
     if (s.broken) out << "  broken    " << std::setw(12) << s.broken << "   (reading stopped there)\n";
     out << std::fixed << std::setprecision(3) << "  load " << s.load_s << " s, compile " << s.compile_s << " s, replay "
@@ -411,6 +421,8 @@ nlohmann::json summary_json(const ReplaySummary& s) {
     j["truncated"] = s.truncated;
     j["broken"] = s.broken;
     j["flow_log_records"] = s.flow_log_records;
+    j["conntrack_emergencies"] = s.conntrack_emergencies;
+    j["capacity_reached"] = s.capacity_reached;
     j["load_s"] = s.load_s;
     j["compile_s"] = s.compile_s;
     j["elapsed_s"] = s.elapsed_s;

@@ -66,6 +66,11 @@ struct ReplaySummary {
     uint64_t broken = 0;               // unreadable records (reading stopped)
     bool own_pcapng_reader = false;
     uint64_t flow_log_records = 0;
+    uint64_t conntrack_emergencies = 0;   // times a worker's connection table entered emergency mode
+    // With several workers, whether any worker's connection table reached a capacity (a
+    // refusal at layer conntrack, or emergency mode): only then may the output differ
+    // from --workers 1 (docs/replay.md, "Workers and determinism").
+    bool capacity_reached = false;
     double load_s = 0, compile_s = 0;  // filled by the caller
     double elapsed_s = 0;              // the replay loop: read, parse, evaluate, write
     double evaluate_s = 0;             // of which evaluating (parse + engines)

@@ -147,20 +147,27 @@ CtKey State::ct_key(Idx eni, bool egress, const Packet& p) const {
 }
 
 double State::ct_timeout(const Eni& e, const CtKey& k, const CtEntry& ce) const {
+    double t;
+    bool connection;   // an established TCP connection or a UDP stream
     if (k.proto == 6) {
-        if (ce.rst || (ce.fin_local && ce.fin_remote) || !ce.established) return cfg.tcp_transitory_timeout;
-        return e.timeouts.tcp_established;
-    }
-    if (k.proto == 17) {
+        connection = !(ce.rst || (ce.fin_local && ce.fin_remote) || !ce.established);
+        t = connection ? e.timeouts.tcp_established : cfg.tcp_transitory_timeout;
+    } else if (k.proto == 17) {
         uint32_t n = static_cast<uint32_t>(cfg.udp_stream_packets_each_way);
-        return (ce.pkts_out >= n && ce.pkts_in >= n) ? e.timeouts.udp_stream : e.timeouts.udp;
+        connection = ce.pkts_out >= n && ce.pkts_in >= n;
+        t = connection ? e.timeouts.udp_stream : e.timeouts.udp;
+    } else {
+        connection = false;
+        t = (k.proto == 1 || k.proto == 58) ? cfg.icmp_timeout : cfg.other_timeout;
     }
-    if (k.proto == 1 || k.proto == 58) return cfg.icmp_timeout;
-    return cfg.other_timeout;
+    // CHOICE conntrack_emergency: in emergency mode every other entry expires sooner.
+    if (ct_emergency && !connection) t = std::min<double>(t, cfg.conntrack_emergency_timeout);
+    return t;
 }
 
 // Removes the expired entries of one ENI (before refusing a new one for capacity).
 void State::ct_sweep(Idx eni, double now) {
+    if (now <= ct_expiry_bound) return;   // nothing can have expired yet
     CtKey lo;
     lo.eni = eni;
     lo.proto = 0;
@@ -171,6 +178,41 @@ void State::ct_sweep(Idx eni, double now) {
         } else {
             ++it;
         }
+    }
+}
+
+// Removes the expired entries of every ENI.
+void State::ct_sweep_all(double now) {
+    if (now <= ct_expiry_bound) return;   // nothing can have expired yet
+    ct_expiry_bound = kNoExpiry;
+    for (auto it = conntrack.begin(); it != conntrack.end();) {
+        double timeout = ct_timeout(net.enis[it->first.eni], it->first, it->second);
+        if (now - it->second.last_seen > timeout) {
+            if (ct_count[it->first.eni] > 0) --ct_count[it->first.eni];
+            it = conntrack.erase(it);
+        } else {
+            note_expiry(it->second.last_seen + timeout);
+            ++it;
+        }
+    }
+}
+
+// §4 the table's capacity and CHOICE conntrack_emergency, before a packet that may create
+// an entry: the table enters emergency mode when its live entries reach 7/8 of its
+// capacity and leaves it when they are fewer than half. What expired under the emergency
+// timeouts is gone before they end.
+void State::ct_admission(double now) {
+    size_t cap = cfg.conntrack_table_capacity;
+    size_t high = cap - cap / 8, low = cap / 2;
+    if (conntrack.size() >= high || ct_emergency) ct_sweep_all(now);
+    if (!cfg.conntrack_emergency) return;
+    if (!ct_emergency && conntrack.size() >= high) {
+        ct_emergency = true;
+        ++ct_emergencies;
+        ct_expiry_bound = -kNoExpiry;   // shorter timeouts: the bound no longer holds
+        ct_sweep_all(now);
+    } else if (ct_emergency && conntrack.size() < low) {
+        ct_emergency = false;
     }
 }
 
@@ -249,10 +291,15 @@ bool State::sg_check(Ctx& c, Idx eniIdx, bool egress, const Packet& p) {
     bool mayCreate = !errorAboutFlow &&
                      !(p.is_icmp() && is_icmp_query(p.proto, p.icmp_type) && !is_icmp_request(p.proto, p.icmp_type));
     bool needsEntry = mayCreate;
-    if (tracked && mayCreate && ct_count[eniIdx] >= cfg.conntrack_capacity_per_eni) ct_sweep(eniIdx, c.now);
-    if (tracked && mayCreate && ct_count[eniIdx] >= cfg.conntrack_capacity_per_eni) {
-        step(c, e.id, lname, "deny", first, "connection tracking table full");
-        return drop(c, Layer::Conntrack, "table_full");
+    if (tracked && mayCreate) {
+        ct_admission(c.now);
+        if (ct_count[eniIdx] >= cfg.conntrack_capacity_per_eni) ct_sweep(eniIdx, c.now);
+        bool eniFull = ct_count[eniIdx] >= cfg.conntrack_capacity_per_eni;
+        if (eniFull || conntrack.size() >= cfg.conntrack_table_capacity) {
+            step(c, e.id, lname, "deny", first,
+                 eniFull ? "connection tracking table full (the ENI's capacity)" : "connection tracking table full");
+            return drop(c, Layer::Conntrack, "table_full");
+        }
     }
     step(c, e.id, lname, "allow", first, tracked ? "flow will be tracked" : "untracked flow (§4: rules judge every packet)");
     path(c, lname + ":" + first.substr(0, first.find(':')));
@@ -271,7 +318,12 @@ void State::commit_ct(Ctx& c) {
             if (!pc.create) continue;
             bool tracked = pc.tracked_by_rules || c.auto_tracked;
             if (!tracked) continue;
-            if (ct_count[pc.key.eni] >= cfg.conntrack_capacity_per_eni) continue;
+            // At capacity, what has expired makes room first (as before a refusal).
+            if (ct_count[pc.key.eni] >= cfg.conntrack_capacity_per_eni) ct_sweep(pc.key.eni, c.now);
+            if (conntrack.size() >= cfg.conntrack_table_capacity) ct_sweep_all(c.now);
+            if (ct_count[pc.key.eni] >= cfg.conntrack_capacity_per_eni ||
+                conntrack.size() >= cfg.conntrack_table_capacity)
+                continue;
             CtEntry n;
             n.opened_by_local = pc.egress;
             ce = &conntrack.emplace(pc.key, n).first->second;
@@ -286,6 +338,7 @@ void State::commit_ct(Ctx& c) {
             if (pc.tcp_flags & kTcpRst) ce->rst = true;
             if (pc.tcp_flags & kTcpFin) (pc.egress ? ce->fin_local : ce->fin_remote) = true;
         }
+        note_expiry(ce->last_seen + ct_timeout(net.enis[pc.key.eni], pc.key, *ce));
     }
     // The decision's `tracked` when auto-tracking applies to the last ENI.
     if (c.last_sg_seen && c.auto_tracked) c.last_sg_tracked = true;

@@ -263,6 +263,16 @@ struct State {
     CtKey ct_key(Idx eni, bool egress, const Packet& p) const;
     double ct_timeout(const Eni& e, const CtKey& k, const CtEntry& ce) const;
     void ct_sweep(Idx eni, double now);
+    void ct_sweep_all(double now);
+    void ct_admission(double now);
+    bool ct_emergency = false;   // CHOICE conntrack_emergency: the table is in emergency mode
+    uint64_t ct_emergencies = 0; // times it entered it
+    // No entry expires before this time (less 1 ms for rounding): a sweep before it has
+    // nothing to remove. Lowered by every entry's new expiry, recomputed by a whole sweep,
+    // forgotten when timeouts may get shorter.
+    static constexpr double kNoExpiry = 1e300;
+    double ct_expiry_bound = -kNoExpiry;
+    void note_expiry(double expiry) { ct_expiry_bound = std::min(ct_expiry_bound, expiry - 1e-3); }
     CtEntry* ct_find(const CtKey& k, double now);
     bool sg_check(Ctx& c, Idx eniIdx, bool egress, const Packet& p);
     void commit_ct(Ctx& c);

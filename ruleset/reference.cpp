@@ -82,6 +82,8 @@ struct ReferenceEvaluator::State : ref::State {};
 
 ReferenceEvaluator::ReferenceEvaluator(Network net, Settings settings) : st_(std::make_unique<State>()) {
     fill_nat_public_ips(net);
+    st_->ct_sweep_all(st_->clock);
+    st_->ct_expiry_bound = -ref::State::kNoExpiry;
     st_->net = std::move(net);
     st_->cfg = settings;
 }
@@ -100,15 +102,20 @@ Result<ActionEffect> ReferenceEvaluator::apply(const std::string& action, const 
     (void)now;
     // SG changes leave tracked entries alone (§4); NACL and route changes apply to the next
     // packet because nothing about them is cached; EIP re-association moves inbound traffic
-    // at once because the IGW translation reads the current mapping.
+    // at once because the IGW translation reads the current mapping. An entry expired
+    // under the old timeouts stays gone under longer new ones.
+    st_->ct_sweep_all(st_->clock);
+    st_->ct_expiry_bound = -ref::State::kNoExpiry;   // per-ENI timeouts may get shorter
     return apply_action(st_->net, action, params);
 }
 
 void ReferenceEvaluator::replace_network(Network net) {
     fill_nat_public_ips(net);
+    st_->ct_sweep_all(st_->clock);
     st_->net = std::move(net);
 }
 
 size_t ReferenceEvaluator::tracked_entries() const { return st_->conntrack.size(); }
+uint64_t ReferenceEvaluator::conntrack_emergencies() const { return st_->ct_emergencies; }
 
 } // namespace vpcfw

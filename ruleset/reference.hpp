@@ -41,6 +41,8 @@ public:
 
     // Number of live tracked entries (all ENIs), for tests and stats.
     size_t tracked_entries() const;
+    // Times the connection table entered emergency mode (CHOICE conntrack_emergency).
+    uint64_t conntrack_emergencies() const;
 
 private:
     struct State;

@@ -21,6 +21,14 @@ struct Settings {
     int other_timeout = 600;               // §4 documented window for other protocols
     bool icmp_errors_need_rule = true;     // §4 ICMP errors about a tracked flow need a rule
     size_t conntrack_capacity_per_eni = 1u << 20; // §4 table capacity per ENI
+    // §4 the table's capacity, all ENIs together: one worker's table. replay divides it
+    // among its workers (docs/replay.md); `run --capacity` sets it.
+    size_t conntrack_table_capacity = 1u << 20;
+    // §4 CHOICE conntrack_emergency: from 7/8 of the table's capacity until it holds less
+    // than half, entries other than established TCP connections and UDP streams expire
+    // after conntrack_emergency_timeout seconds (Suricata's emergency mode).
+    bool conntrack_emergency = true;
+    int conntrack_emergency_timeout = 10;
     // §5 a subnet with no NACL in the export (no association, no default NACL of its VPC)
     // has AWS's default NACL as AWS creates it, acl-default(VPC-ID) (allow all, then *);
     // false = it has none and every packet is denied at `none:DIRECTION:*`.

@@ -107,13 +107,18 @@ TEST_F(Fixture, CacheEntryExpiresWithItsConnectionState) {
 // Connection tracking at capacity (docs/semantics.md §4, issue 17 item 3): new flows over the
 // ENI's capacity are refused at layer conntrack and counted, an established flow keeps
 // flowing, and once the embryonic entries pass their timeout the next new flow reclaims
-// them (conntrack_reclaimed). The same with the worker's table (--capacity) as the limit.
+// them (conntrack_reclaimed). The same with the worker's table as the limit and emergency
+// mode off; with it on (the default, CHOICE conntrack_emergency) the table enters emergency
+// mode at 7/8 of its capacity, the embryonic entries expire after 10 s instead of 120 s,
+// and new flows are admitted again long before the normal timeout.
 TEST_F(Fixture, AtCapacityNewFlowsAreRefusedEstablishedOnesFlowAndExpiredEntriesAreReclaimed) {
-    for (bool tableLimit : {false, true}) {
-        SCOPED_TRACE(tableLimit ? "worker table limit" : "per-ENI capacity");
+    enum Case { EniCapacity, TableLimit, TableEmergency };
+    for (Case cs : {EniCapacity, TableLimit, TableEmergency}) {
+        SCOPED_TRACE(cs == EniCapacity ? "per-ENI capacity" : cs == TableLimit ? "worker table limit" : "emergency mode");
         Settings s;
-        if (!tableLimit) s.conntrack_capacity_per_eni = 8;
-        Pipeline pipe(s, tableLimit ? 16 : 1 << 12);
+        if (cs == EniCapacity) s.conntrack_capacity_per_eni = 8;
+        s.conntrack_emergency = cs == TableEmergency;
+        Pipeline pipe(s, cs == EniCapacity ? 1 << 12 : 16);
         pipe.set_ruleset(rs.get());
         // One established flow first.
         ASSERT_EQ(run(pipe, pkt("tcp 10.0.10.20:40000 -> 10.0.20.30:5432 flags=S", kApp, 0, *rs)).action, Action::Accept);
@@ -132,12 +137,22 @@ TEST_F(Fixture, AtCapacityNewFlowsAreRefusedEstablishedOnesFlowAndExpiredEntries
         EXPECT_GT(refused, 150u);
         EXPECT_EQ(pipe.counters().conntrack_full, refused);
         EXPECT_EQ(pipe.counters().dropped[static_cast<unsigned>(Layer::Conntrack)], refused);
+        EXPECT_EQ(pipe.counters().conntrack_emergencies, cs == TableEmergency ? 1u : 0u);
         // The established flow is not affected.
         EXPECT_EQ(run(pipe, pkt("tcp 10.0.10.20:40000 -> 10.0.20.30:5432 flags=PA", kApp, 5, *rs)).action, Action::Accept);
         EXPECT_EQ(run(pipe, pkt("tcp 10.0.20.30:5432 -> 10.0.10.20:40000 flags=A", kDb, 5.1, *rs)).action, Action::Accept);
-        // Still within the embryonic timeout (120 s): still refused, nothing reclaimed.
-        EXPECT_EQ(run(pipe, pkt("tcp 10.0.10.20:42000 -> 10.0.20.30:5432 flags=S", kApp, 60, *rs)).action, Action::Drop);
-        EXPECT_EQ(pipe.counters().conntrack_reclaimed, 0u);
+        // Within the embryonic timeout (120 s), past the emergency one (10 s): refused,
+        // nothing reclaimed, except in emergency mode.
+        Verdict at60 = run(pipe, pkt("tcp 10.0.10.20:42000 -> 10.0.20.30:5432 flags=S", kApp, 60, *rs));
+        if (cs == TableEmergency) {
+            EXPECT_EQ(at60.action, Action::Accept);
+            EXPECT_GT(pipe.counters().conntrack_reclaimed, 0u);
+            // Fewer than half the capacity live: the table left emergency mode.
+            EXPECT_EQ(pipe.counters().conntrack_emergency, 0u);
+        } else {
+            EXPECT_EQ(at60.action, Action::Drop);
+            EXPECT_EQ(pipe.counters().conntrack_reclaimed, 0u);
+        }
         // Past it: the next new flow reclaims the expired entries and is admitted.
         EXPECT_EQ(run(pipe, pkt("tcp 10.0.10.20:42001 -> 10.0.20.30:5432 flags=S", kApp, 200, *rs)).action, Action::Accept);
         EXPECT_GT(pipe.counters().conntrack_reclaimed, 0u);

@@ -361,6 +361,15 @@ Status Harness::run(Run& r, HarnessStats& stats) {
         ++stats.packets;
     }
     flush();
+    // Emergency mode (CHOICE conntrack_emergency): entered as often in both.
+    stats.coverage.cases["conntrack-emergency"] += ref.conntrack_emergencies();
+    if (pipe && pipe->counters().conntrack_emergencies != ref.conntrack_emergencies()) {
+        ++stats.mismatches;
+        ++stats.mismatch_kinds["conntrack emergencies"];
+        std::fprintf(stderr, "MISMATCH %s: connection table entered emergency mode %llu times (reference) and %llu (compiled)\n",
+                     r.label.c_str(), (unsigned long long)ref.conntrack_emergencies(),
+                     (unsigned long long)pipe->counters().conntrack_emergencies);
+    }
     ++stats.networks;
     return Status::Ok();
 }
@@ -377,6 +386,10 @@ Status Harness::run_generated(uint64_t seed, size_t index, size_t steps, Harness
     r.settings = g->settings;
     r.default_settings = g->default_settings;
     r.capacity = std::max<size_t>(4096, 2 * steps);
+    // Both evaluators hold the same connection table: the generator's (small, to reach
+    // capacity and emergency mode) or the pipeline's.
+    r.capacity = std::min(r.capacity, g->settings.conntrack_table_capacity);
+    r.settings.conntrack_table_capacity = r.capacity;
     TrafficGen gen(seed * 0x9e3779b97f4a7c15ull + 1, g->settings, opt_.traffic);
     size_t left = steps;
     r.next = [&](const Network& net, Step& s) {

@@ -1364,6 +1364,9 @@ nlohmann::json settings_json(const Settings& s) {
             {"icmp_errors_need_rule", s.icmp_errors_need_rule},
             {"missing_nacl_default", s.missing_nacl_default},
             {"conntrack_capacity_per_eni", s.conntrack_capacity_per_eni},
+            {"conntrack_table_capacity", s.conntrack_table_capacity},
+            {"conntrack_emergency", s.conntrack_emergency},
+            {"conntrack_emergency_timeout", s.conntrack_emergency_timeout},
             {"prefix_list_tie_lowest_id", s.prefix_list_tie_lowest_id},
             {"nat_port_min", s.nat_port_min},
             {"nat_max_flows_per_destination", s.nat_max_flows_per_destination},
@@ -1383,6 +1386,13 @@ Result<GeneratedNetwork> generate_network(uint64_t seed) {
     // Every seventh seed gets tiny per-ENI connection tracking tables, so that `conntrack`
     // drops occur in any run of seven or more consecutive seeds (the scaled-down suite).
     if (seed % 7 == 3) out.settings.conntrack_capacity_per_eni = 1 + seed / 7 % 4;
+    // Every seventh (another residue) a small connection table (all ENIs), so that it fills, enters emergency
+    // mode (CHOICE conntrack_emergency) and leaves it; now and then with the mode off.
+    if (seed % 7 == 5) {
+        out.settings.conntrack_table_capacity = 6 + seed / 7 % 20;
+        out.settings.conntrack_emergency_timeout = 2 + static_cast<int>(seed / 7 % 12);
+        out.settings.conntrack_emergency = seed / 7 % 5 != 0;
+    }
     out.default_settings = settings_json(out.settings) == settings_json(Settings{});
     auto net = load_network_text(out.bundle.dump(), "generated network (seed " + std::to_string(seed) + ")");
     if (!net) {

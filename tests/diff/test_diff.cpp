@@ -222,6 +222,8 @@ TEST(Differential, RandomNetworksAgreeOnEveryPacket) {
     // TGW peering (docs/semantics.md §8): traversal to the peer TGW, and leaving at the peering.
     EXPECT_GT(st.coverage.cases["tgw-peering-crossed:accept"], 0u);
     EXPECT_GT(st.coverage.cases["tgw-peering-left:accept"], 0u);
+    // A connection table that fills and enters emergency mode (CHOICE conntrack_emergency).
+    EXPECT_GT(st.coverage.cases["conntrack-emergency"], 0u);
     EXPECT_GT(st.applies, 0u);
     EXPECT_GT(st.applies_refused, 0u);
     EXPECT_LT(st.applies_refused, st.applies);

@@ -109,7 +109,7 @@ struct TrafficGen::Impl {
         if (rng.chance(opt.jump_rate)) {
             // Past (or exactly at) one of the timeouts, so that state expires or just survives.
             std::vector<int> t = {cfg.icmp_timeout, cfg.tcp_transitory_timeout, cfg.other_timeout,
-                                  cfg.nat_idle_tcp, cfg.fragment_window, 30, 60, 180};
+                                  cfg.nat_idle_tcp, cfg.fragment_window, cfg.conntrack_emergency_timeout, 30, 60, 180};
             double base = rng.pick(t);
             static const double deltas[] = {-1.0 / 1024, 0, 1.0 / 1024, 1, 5};
             if (rng.chance(0.02)) base = 432000;
