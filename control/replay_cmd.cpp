@@ -33,7 +33,8 @@ int cmd_replay(const std::vector<std::string>& args, std::ostream& out, std::ost
         "(on stderr when an output is `-`). The capture is read as tcpdump reads it: a file,\n"
         "`-` for standard input, a pipe, gzip or zstd compressed. FILTER is a tcpdump filter\n"
         "expression (e.g. 'tcp port 443'); packets it rejects are counted as filtered, not\n"
-        "judged. Output is identical for any --workers and for either engine. docs/replay.md\n"
+        "judged. Output is identical for any --workers and for either engine, unless a\n"
+        "connection table reaches its capacity (the summary then says so). docs/replay.md\n"
         "has the details.\n\noptions");
     desc.add_options()
         ("help,h", "this help")
@@ -56,7 +57,8 @@ int cmd_replay(const std::vector<std::string>& args, std::ostream& out, std::ost
         ("words", po::value<std::vector<std::string>>(), "[NET] CAPTURE and the filter expression")
         ("progress", "progress bar on stderr even when it is not a terminal")
         ("no-progress", "no progress bar")
-        ("chunk-frames", po::value<size_t>()->default_value(1024), "frames read and evaluated at a time (small chunks stay in the CPU cache)");
+        ("chunk-frames", po::value<size_t>()->default_value(1024), "frames read and evaluated at a time (small chunks stay in the CPU cache)")
+        ("capacity", po::value<uint64_t>()->default_value(uint64_t{1} << 20), "connection-table entries, all workers together (each holds its share); 16..67108864");
     Parsed p;
     if (!parse(args, desc, "words", p, err, "replay")) return kExitUsage;
     if (p.help) {
@@ -113,6 +115,12 @@ int cmd_replay(const std::vector<std::string>& args, std::ostream& out, std::ost
     opt.accepted = str("accepted");
     opt.dropped = str("dropped");
     opt.chunk_frames = std::max<size_t>(1, p.vm["chunk-frames"].as<size_t>());
+    uint64_t capacity = p.vm["capacity"].as<uint64_t>();
+    if (capacity < 16 || capacity > (uint64_t{1} << 26)) {
+        err << "vpcfw replay: --capacity must be between 16 and 67108864 entries\n";
+        return kExitUsage;
+    }
+    opt.settings.conntrack_table_capacity = capacity;
     opt.progress = p.vm.count("progress") ? true : p.vm.count("no-progress") ? false : isatty(STDERR_FILENO) == 1;
     std::string summaryPath = str("summary-json");
     std::string reportPath = str("report");  // the report reads the decisions: a temporary file when not asked for

@@ -108,8 +108,11 @@ bool FlowCache::rare_hit(const RareState& e, const ParsedPacket& in, StateTables
         }
     }
     for (unsigned i = 0; i < e.nnat; ++i) {
+        // The mapping must still be this flow's: after it went idle, its port may have
+        // been given to another inside host (same key, another inside end).
         const NatEntry* n = s.nat_out.find(e.nat_out[i]);
         if (!n || !s.nat_live(*n, now)) return false;
+        if (n->inside.port != e.nat_inside[i].port || !(n->inside.ip == e.nat_inside[i].ip)) return false;
     }
     if (e.drop) return true;   // a dropped packet refreshes nothing
     uint8_t flags = in.key.proto == 6 ? in.key.tcp_flags : 0;

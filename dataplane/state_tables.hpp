@@ -239,9 +239,9 @@ struct StateTables {
     // stay there: inserts then fail as the walk expects (conntrack: table_full).
     void reserve_for_burst(size_t n) {
         conntrack.reserve(n * kMaxPendingCt);
-        // A timer per entry that may be created or shortened in the burst, and one per live
-        // entry for a rebuild (never more than one per entry).
-        ct_timers.reserve(conntrack.size() + 2 * n * kMaxPendingCt);
+        // A timer per entry that may be created or shortened in the burst (a rebuild
+        // reuses the entries' own).
+        ct_timers.reserve(2 * n * kMaxPendingCt);
         nat_out.reserve(n * kMaxPendingNat);
         nat_in.reserve(n * kMaxPendingNat);
         nat_seen.reserve(n * kMaxPendingNat);
@@ -297,9 +297,10 @@ struct StateTables {
     double expiry_bound(const CtKey& k, const CtEntry& e) const { return e.last_seen + ct_timeout(k, e) - kBoundMargin; }
     // After an entry was created or refreshed: a refresh moves its expiry later, and its
     // timer then fires early and is re-filed; only a timeout that got shorter (FIN, RST)
-    // needs a timer of its own. `before`: the entry's timeout before the packet (0: new).
+    // needs a timer of its own. `before`: the entry's timeout before the packet (0: it
+    // cannot have got shorter; a new entry has no timer yet and gets one).
     void ct_timer(const CtKey& k, CtEntry& e, double before) {
-        if (e.timer && ct_timeout(k, e) >= before) return;
+        if (e.timer && (before == 0 || ct_timeout(k, e) >= before)) return;
         if (uint32_t id = ct_timers.file(k, expiry_bound(k, e), clock)) e.timer = id;
     }
     // ExpiryWheel's owner hook: the entry of a timer whose time has come.

@@ -47,7 +47,7 @@ step "tests under ASan and UBSan" asan_build
 step "headers compile on their own" ./scripts/check_headers.sh
 
 if command -v clang++ >/dev/null 2>&1 && [ -x tests/fuzz/run.sh ]; then
-    step "fuzzing (5 targets, $fuzz_runs inputs or $fuzz_seconds s each)" env FUZZ_SECONDS="$fuzz_seconds" tests/fuzz/run.sh "$fuzz_runs"
+    step "fuzzing (6 targets, $fuzz_runs inputs or $fuzz_seconds s each)" env FUZZ_SECONDS="$fuzz_seconds" tests/fuzz/run.sh "$fuzz_runs"
 else
     echo "== fuzzing skipped: clang++ not installed"
 fi

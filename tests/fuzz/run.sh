@@ -7,6 +7,7 @@
 #   control  the control-socket protocol, control_reply against a fake run (seeds: requests
 #            built from the scenarios' packets and apply steps)
 #   pcap     the pcap/pcapng reader (seeds: ../shared/data/pcaps and examples/ under 1 MB)
+#   frame    the frame parser, every link type (seeds: the frames of those captures)
 #   scenario scenario files through the reference evaluator (seeds: tests/scenarios with
 #            their network replaced by examples/network.json); scenario.cpp references the
 #            compiler, so this target links the normal build's libraries (VPCFW_BUILD,
@@ -24,7 +25,7 @@ set -euo pipefail
 RUNS=${1:-100000}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(loader packet control pcap scenario)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(loader packet control pcap frame scenario)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DATA=${VPCFW_SHARED_DATA:-$ROOT/../shared/data}
 CXX=${CXX:-clang++}
@@ -86,7 +87,8 @@ for t in "${TARGETS[@]}"; do
         control) extra=("$(compile "$ROOT/control/control_socket.cpp" required)") || exit 2 ;;
         pcap) extra=("$(compile "$ROOT/pcap/reader.cpp" required)" "$(compile "$ROOT/pcap/capture_stream.cpp" required)") || exit 2
               libs=(-lpcap -lz -lzstd) ;;
-        *) echo "run.sh: unknown target '$t' (loader, packet, control, pcap, scenario)" >&2; exit 2 ;;
+        frame) extra=("$(compile "$ROOT/dataplane/parse.cpp" required)") || exit 2 ;;
+        *) echo "run.sh: unknown target '$t' (loader, packet, control, pcap, frame, scenario)" >&2; exit 2 ;;
     esac
     echo "linking ${t}_fuzz"
     "$CXX" "${FLAGS[@]}" "${flags[@]}" "$ROOT/tests/fuzz/${t}_fuzz.cpp" "${extra[@]}" "$OUT/libruleset_fuzz.a" "${libs[@]}" \
@@ -156,6 +158,31 @@ corpus_pcap() {
         if [ "$(stat -c %s "$f")" -lt 1000000 ]; then seed pcap < "$f"; fi
     done
     : > "$WORK/pcap.dict"
+}
+corpus_frame() {   # [link byte][0][frame] for the first 200 frames of each classic pcap
+    mkdir -p "$WORK/frame"
+    python3 - "$WORK/frame" "$DATA"/pcaps/*.pcap "$ROOT"/examples/*.pcap <<'PY'
+import struct, sys, os
+out, links = sys.argv[1], {0: 0, 1: 1, 9: 2, 12: 3, 14: 4, 50: 5, 101: 6, 108: 7, 113: 8, 228: 9, 229: 10, 276: 11}
+n = 0
+for path in sys.argv[2:]:
+    try:
+        b = open(path, "rb").read(1 << 20)
+        magic = b[:4]
+        e = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">" if magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d") else None
+        if e is None or len(b) < 24: continue
+        link = struct.unpack(e + "I", b[20:24])[0] & 0xFFFF
+        if link not in links: continue
+        off, k = 24, 0
+        while off + 16 <= len(b) and k < 200:
+            cap = struct.unpack(e + "I", b[off + 8:off + 12])[0]
+            if cap > 65535 or off + 16 + cap > len(b): break
+            open(os.path.join(out, "seed-%d" % n), "wb").write(bytes([links[link], 0]) + b[off + 16:off + 16 + cap])
+            off, k, n = off + 16 + cap, k + 1, n + 1
+    except OSError:
+        pass
+PY
+    : > "$WORK/frame.dict"
 }
 
 # --- run each target for RUNS inputs (or FUZZ_SECONDS).
