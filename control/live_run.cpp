@@ -171,7 +171,9 @@ Status LiveRun::setup(const std::vector<std::string>& eal_given) {
     // --capacity is the connection table's total: each worker holds its share of it, so the
     // table's size does not grow with the worker count (docs/run.md).
     shared_.capacity = std::max<size_t>(1, (opt_.capacity + opt_.workers - 1) / std::max(1u, opt_.workers));
-    shared_.settings.conntrack_table_capacity = opt_.capacity;
+    shared_.settings.conntrack_table_capacity = shared_.capacity;
+    shared_.settings.conntrack_capacity_per_eni =
+        std::max<size_t>(1, (settings_.conntrack_capacity_per_eni + opt_.workers - 1) / std::max(1u, opt_.workers));
     shared_.log = logging;
     shared_.busy_poll = opt_.busy_poll;
     for (size_t p = 0; p < topo_.ports.size(); ++p) shared_.learned.push_back(std::make_unique<MacTable>());

@@ -55,16 +55,30 @@ ParsedPacket parsed_from_packet(const Packet& p, OriginSpec origin, double ts) {
 }
 
 void Pipeline::Impl::set_ruleset(const CompiledRuleset* r) {
-    // What expired under the old timeouts is gone before the new ones apply (a longer
-    // timeout does not bring an expired entry back; the reference's apply does the same).
-    if (t && conntrack.size()) ct_reclaim_due(clock);
+    // Per-ENI timeouts (ConnectionTrackingConfiguration) that got longer: what expired
+    // under the old ones is gone first, so that none comes back (the reference's apply
+    // does the same). Shorter: every timer re-filed at its entry's new expiry. Unchanged
+    // (the usual rule change): nothing to do, whatever the table's size.
+    bool longer = false, shorter = false;
+    if (r) {
+        const auto& enis = r->impl().enis;
+        // Another ENI list: an index may name another ENI now; both, to be safe.
+        if (enis.size() != eni_timeouts_in_use.size()) longer = shorter = true;
+        for (size_t i = 0; i < enis.size() && i < eni_timeouts_in_use.size(); ++i) {
+            const ConntrackTimeouts &a = eni_timeouts_in_use[i], &b = enis[i].timeouts;
+            longer |= b.tcp_established > a.tcp_established || b.udp_stream > a.udp_stream || b.udp > a.udp;
+            shorter |= b.tcp_established < a.tcp_established || b.udp_stream < a.udp_stream || b.udp < a.udp;
+        }
+    }
+    if (longer && t && conntrack.size()) ct_reclaim_due(clock);
     rs = r;
     t = r ? &r->impl() : nullptr;
     counters.ruleset_version = r ? r->version() : 0;
     if (!r) return;
     if (ct_count.size() < t->enis.size()) ct_count.resize(t->enis.size(), 0);
-    // Per-ENI timeouts may have changed: every timer at its entry's expiry under them.
-    if (conntrack.size()) ct_rebuild_timers();
+    eni_timeouts_in_use.resize(t->enis.size());
+    for (size_t i = 0; i < t->enis.size(); ++i) eni_timeouts_in_use[i] = t->enis[i].timeouts;
+    if (shorter && conntrack.size()) ct_rebuild_timers();
 }
 
 // ---------------------------------------------------------------------------------------

@@ -281,6 +281,7 @@ struct StateTables {
         if (emergency && emergency_eligible(k, ce, cfg)) t = std::min<double>(t, cfg.conntrack_emergency_timeout);
         return t;
     }
+    std::vector<ConntrackTimeouts> eni_timeouts_in_use;   // of `t`, by ENI (set_ruleset compares)
     ConntrackTimeouts eni_timeouts(uint32_t eni) const {
         return eni < t->enis.size() ? t->enis[eni].timeouts : ConntrackTimeouts{};
     }
